@@ -1,0 +1,80 @@
+# herd — build, test, run and benchmark.
+#
+#   make               build herd-node and herd-proxy into build/
+#   make SANITIZE=1    the same with ASan+UBSan, into build-sanitize/
+#   make test          install what is missing, build, run every test
+#   make run           install what is missing, build, start 1 proxy + 3 nodes
+#   make bench         benchmarks against redis-server and nutcracker
+
+CC       ?= cc
+SANITIZE ?= 0
+
+ifeq ($(SANITIZE),1)
+BUILD    := build-sanitize
+OPTIMIZE := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDSAN    := -fsanitize=address,undefined
+else
+BUILD    := build
+OPTIMIZE := -O2 -g
+LDSAN    :=
+endif
+
+CFLAGS_ALL := -std=gnu11 $(OPTIMIZE) -Wall -Wextra -Werror -Wno-unused-parameter \
+              -D_GNU_SOURCE -I. $(CFLAGS)
+LIBS       := -levent -levent_pthreads -levent_openssl -lhiredis -ltokyocabinet \
+              -lssl -lcrypto -lpthread -lm
+LDFLAGS_ALL := $(LDSAN) $(LDFLAGS)
+
+SHARED_SRC := $(sort $(wildcard shared/*.c))
+NODE_SRC   := $(sort $(wildcard node/*.c))
+PROXY_SRC  := $(sort $(wildcard proxy/*.c))
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+
+SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/%.o)
+NODE_OBJ   := $(NODE_SRC:%.c=$(BUILD)/%.o)
+PROXY_OBJ  := $(PROXY_SRC:%.c=$(BUILD)/%.o)
+# Unit tests link everything but the two main.c files.
+NODE_LIB_OBJ  := $(filter-out $(BUILD)/node/main.o,$(NODE_OBJ))
+PROXY_LIB_OBJ := $(filter-out $(BUILD)/proxy/main.o,$(PROXY_OBJ))
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit run bench clean
+
+all: $(BUILD)/herd-node $(BUILD)/herd-proxy $(UNIT_BIN)
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/herd-node: $(NODE_OBJ) $(SHARED_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(BUILD)/herd-proxy: $(PROXY_OBJ) $(SHARED_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(SHARED_OBJ) $(NODE_LIB_OBJ) $(PROXY_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS) -lcmocka
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD_DIR=$(BUILD) bash tests/run-all.sh
+
+unit: all
+	@BUILD_DIR=$(BUILD) bash tests/run-all.sh --unit-only
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD_DIR=$(BUILD) bash scripts/run-cluster.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD_DIR=$(BUILD) bash bench/run.sh
+
+clean:
+	rm -rf build build-sanitize
+
+-include $(SHARED_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(PROXY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

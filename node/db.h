@@ -1,0 +1,55 @@
+/*
+ * db.h — the keyspace as commands see it: lookups with lazy expiry, writes
+ * that mint versions, deletes.  Built on node/storage.h.  Every write made
+ * while a command runs joins the current write batch; the batch commits
+ * (and, with `fsync always`, fsyncs) before any reply of the batch leaves
+ * the node.
+ */
+#ifndef HERD_NODE_DB_H
+#define HERD_NODE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "shared/clock.h"
+#include "node/record.h"
+
+struct server;
+
+/* Results of db functions. */
+#define DB_FOUND      1
+#define DB_NOT_FOUND  0
+#define DB_ERROR     -1
+
+/* A key's stored value, owned by the caller until db_value_release(). */
+struct db_value {
+    int            type;       /* enum record_type */
+    struct version version;
+    int64_t        expire_ms;  /* absolute Unix ms; 0: never */
+    char          *data;       /* value bytes (malloc'd, NUL-terminated) */
+    size_t         length;
+};
+
+/* Reads a key.  An expired key is deleted and reported as DB_NOT_FOUND.
+ * Counts keyspace hits and misses. */
+int  db_lookup(struct server *server, const char *key, size_t key_length,
+               struct db_value *value);
+/* Like db_lookup but reads only the header (type, version, expiry);
+ * value->data is NULL. */
+int  db_lookup_header(struct server *server, const char *key, size_t key_length,
+                      struct db_value *value);
+/* Stores a whole value with a new version; expire_ms 0 means no expiry.
+ * Returns 0 or DB_ERROR. */
+int  db_write(struct server *server, const char *key, size_t key_length,
+              int type, const void *data, size_t length, int64_t expire_ms);
+/* Deletes a key; returns DB_FOUND if it existed (and was not expired),
+ * DB_NOT_FOUND, or DB_ERROR. */
+int  db_delete(struct server *server, const char *key, size_t key_length);
+/* Changes only the expiry of an existing key (new version).  An expiry in
+ * the past deletes the key.  Returns DB_FOUND, DB_NOT_FOUND or DB_ERROR. */
+int  db_set_expire(struct server *server, const char *key, size_t key_length,
+                   int64_t expire_ms);
+void db_value_release(struct db_value *value);
+/* Number of keys (including ones expired but not yet reclaimed). */
+long long db_size(struct server *server);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * record.h — the on-disk format of one key's record in Tokyo Cabinet.
+ *
+ * Every record carries what replication needs, so later features change
+ * behaviour, not the format:
+ *
+ *   offset size
+ *   0      1    format (RECORD_FORMAT = 1)
+ *   1      1    type (enum record_type)
+ *   2      8    version clock (HLC, big-endian)
+ *   10     2    version node (big-endian)
+ *   12     8    expiry, absolute Unix ms, 0 = none (big-endian, signed)
+ *   20     4    CRC-32 of bytes 0..19 and the payload (big-endian)
+ *   24     ...  payload (for strings: the value bytes)
+ */
+#ifndef HERD_NODE_RECORD_H
+#define HERD_NODE_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "shared/clock.h"
+
+#define RECORD_FORMAT       1
+#define RECORD_HEADER_SIZE  24
+
+/* The kinds of value a record holds. */
+enum record_type {
+    RECORD_TOMBSTONE = 0,  /* a delete, kept for replication */
+    RECORD_STRING    = 1,
+    RECORD_HASH      = 2,
+    RECORD_LIST      = 3,
+    RECORD_SET       = 4,
+    RECORD_ZSET      = 5
+};
+
+/* A decoded header. */
+struct record_header {
+    int            type;
+    struct version version;
+    int64_t        expire_ms;
+};
+
+/* Writes header + payload into out (RECORD_HEADER_SIZE + length bytes). */
+void record_encode(char *out, const struct record_header *header,
+                   const void *payload, size_t length);
+/* Decodes and checks format and CRC.  Returns 0, or -1 if corrupt. */
+int  record_decode(const char *record, size_t size, struct record_header *header,
+                   const char **payload, size_t *length);
+/* Decodes only the header (no CRC check; for partial reads). */
+int  record_decode_header(const char *record, size_t size,
+                          struct record_header *header);
+const char *record_type_name(int type);   /* "string", "none", ... */
+
+#endif

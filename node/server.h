@@ -1,0 +1,129 @@
+/*
+ * server.h — herd-node's one context (struct server), its settings and its
+ * clients.  Everything the node knows lives in struct server; there is no
+ * other global state except the logger.
+ */
+#ifndef HERD_NODE_SERVER_H
+#define HERD_NODE_SERVER_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include "shared/resp.h"
+#include "shared/clock.h"
+#include "shared/commands.h"
+
+/* How hard the node works to keep acknowledged writes on disk. */
+enum fsync_policy {
+    FSYNC_ALWAYS,    /* fsync before replying to each write batch */
+    FSYNC_EVERYSEC,  /* fsync once a second from a background thread */
+    FSYNC_NO         /* leave write-back to the OS */
+};
+
+/* Settings read from herd.conf and the command line (see node/settings.c). */
+struct node_settings {
+    char      bind[256];              /* listen address */
+    long long port;                   /* client port */
+    char      dir[PATH_MAX];          /* data directory */
+    long long node_index;             /* 0..65535, version tie-breaker */
+    int       fsync;                  /* enum fsync_policy */
+    long long maxclients;
+    long long timeout;                /* idle seconds before close; 0 never */
+    long long max_bulk_length;        /* proto-max-bulk-len */
+    long long max_multibulk_count;    /* proto-max-multibulk-len */
+    long long max_inline_length;      /* proto-inline-max-size */
+    long long query_buffer_limit;     /* client-query-buffer-limit */
+    long long output_buffer_limit;    /* client-output-buffer-limit */
+    long long hz;                     /* active-expire cycles per second */
+    long long hash_buckets;           /* Tokyo Cabinet bnum for a new file */
+    long long mmap_size;              /* Tokyo Cabinet xmsiz */
+    int       loglevel;               /* enum log_level */
+    char      logfile[PATH_MAX];
+    char      pidfile[PATH_MAX];
+};
+
+/* Client flags. */
+#define CLIENT_CLOSE_AFTER_REPLY (1u << 0)  /* QUIT or protocol error */
+#define CLIENT_WAITING_COMMIT    (1u << 1)  /* replies held until commit */
+#define CLIENT_CLOSING           (1u << 2)  /* freed when output drains */
+
+/* One connected client. */
+struct client {
+    uint64_t             id;
+    struct server       *server;
+    struct bufferevent  *connection;
+    struct evbuffer     *reply;        /* output buffer of connection */
+    struct resp_parser   parser;
+    /* The request being executed (valid during its handler only). */
+    int                  argc;
+    const char         **argv;
+    size_t              *argv_length;
+    const struct command_info *command;
+    unsigned int         flags;
+    char                 name[128];    /* CLIENT SETNAME */
+    char                 library_name[64];
+    char                 library_version[64];
+    char                 address[64];  /* ip:port of the peer */
+    char                 local_address[64];
+    uint64_t             created_ms;
+    uint64_t             last_interaction_ms;
+    int                  fd;
+    TAILQ_ENTRY(client)  clients_link;     /* server->clients */
+    TAILQ_ENTRY(client)  commit_link;      /* server->waiting_commit */
+};
+
+TAILQ_HEAD(client_list, client);
+
+struct storage;
+
+/* Counters reported by INFO. */
+struct server_stats {
+    uint64_t connections_received;
+    uint64_t commands_processed;
+    uint64_t rejected_connections;
+    uint64_t keyspace_hits;
+    uint64_t keyspace_misses;
+    uint64_t expired_keys;
+    uint64_t protocol_errors;
+};
+
+/* The node's one context. */
+struct server {
+    struct node_settings  settings;
+    char                  config_file[PATH_MAX];
+    struct event_base    *base;
+    struct evconnlistener *listener;
+    struct storage       *storage;
+    struct hlc            clock;
+    struct client_list    clients;
+    struct client_list    waiting_commit;  /* replies held for the batch */
+    unsigned long         client_count;
+    uint64_t              next_client_id;
+    uint64_t              start_ms;
+    uint64_t              command_time_ms; /* wall time when the current command started */
+    struct server_stats   stats;
+    struct event         *commit_event;    /* low priority: ends a write batch */
+    struct event         *cron_event;      /* active expire, idle clients */
+    struct event         *signal_events[3];
+    char                  run_id[41];
+};
+
+/* A command implementation: reads c->argv, writes to c->reply. */
+typedef void command_handler(struct client *c);
+
+/* The handler of each command id (node/dispatch.c); NULL: not supported
+ * by the node. */
+command_handler *command_handler_for(enum command_id id);
+
+/* Every handler, by file. */
+#define DECLARE_HANDLER(id, name, arity, flags, first, last, step, categories, group, summary) \
+    void command_##id(struct client *c);
+COMMAND_TABLE(DECLARE_HANDLER)
+#undef DECLARE_HANDLER
+
+uint64_t server_now_ms(void);
+
+#endif
