@@ -33,7 +33,7 @@ UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/%.o)
 NODE_OBJ   := $(NODE_SRC:%.c=$(BUILD)/%.o)
 PROXY_OBJ  := $(PROXY_SRC:%.c=$(BUILD)/%.o)
-# Unit tests link everything but the two main.c files.
+# Unit tests of node or proxy code link everything but their main.c.
 NODE_LIB_OBJ  := $(filter-out $(BUILD)/node/main.o,$(NODE_OBJ))
 PROXY_LIB_OBJ := $(filter-out $(BUILD)/proxy/main.o,$(PROXY_OBJ))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -55,7 +55,17 @@ $(BUILD)/herd-node: $(NODE_OBJ) $(SHARED_OBJ)
 $(BUILD)/herd-proxy: $(PROXY_OBJ) $(SHARED_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(SHARED_OBJ) $(NODE_LIB_OBJ) $(PROXY_LIB_OBJ)
+# tests/unit/test_node_*.c link the node's objects, test_proxy_*.c the
+# proxy's, every other test only shared/.
+$(BUILD)/tests/test_node_%: $(BUILD)/tests/unit/test_node_%.o $(SHARED_OBJ) $(NODE_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS) -lcmocka
+
+$(BUILD)/tests/test_proxy_%: $(BUILD)/tests/unit/test_proxy_%.o $(SHARED_OBJ) $(PROXY_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS) -lcmocka
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(SHARED_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS) -lcmocka
 
