@@ -32,6 +32,14 @@ struct resp_limits {
     size_t    max_inline_length;    /* longest inline line, without \r\n */
     long long max_query_buffer;     /* most unparsed bytes buffered */
 };
+/* Exceeding a limit is a protocol error with Redis's text: a count above
+ * max_multibulk_count gives "invalid multibulk length", a length above
+ * max_bulk_length "invalid bulk length", a line longer than
+ * max_inline_length "too big inline request" (or "too big mbulk count
+ * string" / "too big bulk count string" for a header line).  More than
+ * max_query_buffer pending bytes without a complete request gives the
+ * herd-specific "ERR Protocol error: query buffer limit exceeded" (Redis
+ * closes such a client without a reply). */
 
 /* What resp_parser_next() found. */
 enum resp_parse_status {
@@ -70,7 +78,7 @@ struct resp_parser {
     size_t      *argv_offset;       /* offsets from buffer, rebased on growth */
     char        *inline_copy;       /* unquoted inline arguments */
     size_t       inline_capacity;
-    char         error[160];        /* "Protocol error: ..." when ERROR */
+    char         error[160];        /* "ERR Protocol error: ..." when ERROR */
 };
 
 void  resp_parser_init(struct resp_parser *parser, const struct resp_limits *limits);
@@ -78,15 +86,18 @@ void  resp_parser_free(struct resp_parser *parser);
 void  resp_limits_default(struct resp_limits *limits);
 
 /* Returns a pointer where up to `want` more bytes may be written, growing
- * the buffer; call resp_parser_commit() with how many were written. */
+ * the buffer (NULL on ENOMEM); call resp_parser_commit() with how many
+ * were written. */
 char *resp_parser_space(struct resp_parser *parser, size_t want);
 void  resp_parser_commit(struct resp_parser *parser, size_t written);
 /* Copies `length` bytes in (space + commit). Returns 0, or -1 on ENOMEM. */
 int   resp_parser_append(struct resp_parser *parser, const char *data, size_t length);
 
 /* Parses the next request.  After RESP_PARSE_ERROR the parser stays in the
- * error state; the caller replies "-<error>\r\n" and closes the connection
- * once the reply is flushed. */
+ * error state; parser->error holds the whole error text including the
+ * "ERR " prefix ("ERR Protocol error: invalid bulk length"), so the caller
+ * replies reply_error(out, parser->error) -- "-<error>\r\n" -- and closes
+ * the connection once the reply is flushed. */
 enum resp_parse_status resp_parser_next(struct resp_parser *parser,
                                         struct resp_request *request);
 
