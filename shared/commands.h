@@ -31,60 +31,60 @@
 
 #define COMMAND_TABLE(X) \
     /* strings */ \
-    X(GET,         "get",         2, COMMAND_READONLY|COMMAND_FAST, 1, 1, 1, "@read @string @fast", "string", "Returns the string value of a key.") \
-    X(SET,         "set",        -3, COMMAND_WRITE|COMMAND_DENYOOM, 1, 1, 1, "@write @string @slow", "string", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.") \
-    X(SETNX,       "setnx",       3, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Set the string value of a key only when the key doesn't exist.") \
-    X(SETEX,       "setex",       4, COMMAND_WRITE|COMMAND_DENYOOM, 1, 1, 1, "@write @string @slow", "string", "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.") \
-    X(PSETEX,      "psetex",      4, COMMAND_WRITE|COMMAND_DENYOOM, 1, 1, 1, "@write @string @slow", "string", "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.") \
-    X(GETSET,      "getset",      3, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Returns the previous string value of a key after setting it to a new value.") \
-    X(GETDEL,      "getdel",      2, COMMAND_WRITE|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Returns the string value of a key after deleting the key.") \
-    X(GETEX,       "getex",      -2, COMMAND_WRITE|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Returns the string value of a key after setting its expiration time.") \
-    X(MGET,        "mget",       -2, COMMAND_READONLY|COMMAND_FAST, 1, -1, 1, "@read @string @fast", "string", "Atomically returns the string values of one or more keys.") \
-    X(MSET,        "mset",       -3, COMMAND_WRITE|COMMAND_DENYOOM, 1, -1, 2, "@write @string @slow", "string", "Atomically creates or modifies the string values of one or more keys.") \
-    X(MSETNX,      "msetnx",     -3, COMMAND_WRITE|COMMAND_DENYOOM, 1, -1, 2, "@write @string @slow", "string", "Atomically modifies the string values of one or more keys only when all keys don't exist.") \
-    X(APPEND,      "append",      3, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Appends a string to the value of a key. Creates the key if it doesn't exist.") \
-    X(STRLEN,      "strlen",      2, COMMAND_READONLY|COMMAND_FAST, 1, 1, 1, "@read @string @fast", "string", "Returns the length of a string value.") \
-    X(GETRANGE,    "getrange",    4, COMMAND_READONLY, 1, 1, 1, "@read @string @slow", "string", "Returns a substring of the string stored at a key.") \
-    X(SUBSTR,      "substr",      4, COMMAND_READONLY, 1, 1, 1, "@read @string @slow", "string", "Returns a substring from a string value.") \
-    X(SETRANGE,    "setrange",    4, COMMAND_WRITE|COMMAND_DENYOOM, 1, 1, 1, "@write @string @slow", "string", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.") \
-    X(INCR,        "incr",        2, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.") \
-    X(DECR,        "decr",        2, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.") \
-    X(INCRBY,      "incrby",      3, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.") \
-    X(DECRBY,      "decrby",      3, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.") \
-    X(INCRBYFLOAT, "incrbyfloat", 3, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.") \
+    X(GET,         "get",         2, COMMAND_READONLY|COMMAND_FAST, 1, 1, 1, "@read @string @fast", "string", "Get the value of a key") \
+    X(SET,         "set",        -3, COMMAND_WRITE|COMMAND_DENYOOM, 1, 1, 1, "@write @string @slow", "string", "Set the string value of a key") \
+    X(SETNX,       "setnx",       3, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Set the value of a key, only if the key does not exist") \
+    X(SETEX,       "setex",       4, COMMAND_WRITE|COMMAND_DENYOOM, 1, 1, 1, "@write @string @slow", "string", "Set the value and expiration of a key") \
+    X(PSETEX,      "psetex",      4, COMMAND_WRITE|COMMAND_DENYOOM, 1, 1, 1, "@write @string @slow", "string", "Set the value and expiration in milliseconds of a key") \
+    X(GETSET,      "getset",      3, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Set the string value of a key and return its old value") \
+    X(GETDEL,      "getdel",      2, COMMAND_WRITE|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Get the value of a key and delete the key") \
+    X(GETEX,       "getex",      -2, COMMAND_WRITE|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Get the value of a key and optionally set its expiration") \
+    X(MGET,        "mget",       -2, COMMAND_READONLY|COMMAND_FAST, 1, -1, 1, "@read @string @fast", "string", "Get the values of all the given keys") \
+    X(MSET,        "mset",       -3, COMMAND_WRITE|COMMAND_DENYOOM, 1, -1, 2, "@write @string @slow", "string", "Set multiple keys to multiple values") \
+    X(MSETNX,      "msetnx",     -3, COMMAND_WRITE|COMMAND_DENYOOM, 1, -1, 2, "@write @string @slow", "string", "Set multiple keys to multiple values, only if none of the keys exist") \
+    X(APPEND,      "append",      3, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Append a value to a key") \
+    X(STRLEN,      "strlen",      2, COMMAND_READONLY|COMMAND_FAST, 1, 1, 1, "@read @string @fast", "string", "Get the length of the value stored in a key") \
+    X(GETRANGE,    "getrange",    4, COMMAND_READONLY, 1, 1, 1, "@read @string @slow", "string", "Get a substring of the string stored at a key") \
+    X(SUBSTR,      "substr",      4, COMMAND_READONLY, 1, 1, 1, "@read @string @slow", "string", "Get a substring of the string stored at a key") \
+    X(SETRANGE,    "setrange",    4, COMMAND_WRITE|COMMAND_DENYOOM, 1, 1, 1, "@write @string @slow", "string", "Overwrite part of a string at key starting at the specified offset") \
+    X(INCR,        "incr",        2, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Increment the integer value of a key by one") \
+    X(DECR,        "decr",        2, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Decrement the integer value of a key by one") \
+    X(INCRBY,      "incrby",      3, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Increment the integer value of a key by the given amount") \
+    X(DECRBY,      "decrby",      3, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Decrement the integer value of a key by the given number") \
+    X(INCRBYFLOAT, "incrbyfloat", 3, COMMAND_WRITE|COMMAND_DENYOOM|COMMAND_FAST, 1, 1, 1, "@write @string @fast", "string", "Increment the float value of a key by the given amount") \
     /* keyspace */ \
-    X(DEL,         "del",        -2, COMMAND_WRITE, 1, -1, 1, "@keyspace @write @slow", "generic", "Deletes one or more keys.") \
-    X(UNLINK,      "unlink",     -2, COMMAND_WRITE|COMMAND_FAST, 1, -1, 1, "@keyspace @write @fast", "generic", "Asynchronously deletes one or more keys.") \
-    X(EXISTS,      "exists",     -2, COMMAND_READONLY|COMMAND_FAST, 1, -1, 1, "@keyspace @read @fast", "generic", "Determines whether one or more keys exist.") \
-    X(TYPE,        "type",        2, COMMAND_READONLY|COMMAND_FAST, 1, 1, 1, "@keyspace @read @fast", "generic", "Determines the type of value stored at a key.") \
-    X(EXPIRE,      "expire",     -3, COMMAND_WRITE|COMMAND_FAST, 1, 1, 1, "@keyspace @write @fast", "generic", "Sets the expiration time of a key in seconds.") \
-    X(PEXPIRE,     "pexpire",    -3, COMMAND_WRITE|COMMAND_FAST, 1, 1, 1, "@keyspace @write @fast", "generic", "Sets the expiration time of a key in milliseconds.") \
-    X(EXPIREAT,    "expireat",   -3, COMMAND_WRITE|COMMAND_FAST, 1, 1, 1, "@keyspace @write @fast", "generic", "Sets the expiration time of a key to a Unix timestamp.") \
-    X(PEXPIREAT,   "pexpireat",  -3, COMMAND_WRITE|COMMAND_FAST, 1, 1, 1, "@keyspace @write @fast", "generic", "Sets the expiration time of a key to a Unix milliseconds timestamp.") \
-    X(TTL,         "ttl",         2, COMMAND_READONLY|COMMAND_FAST, 1, 1, 1, "@keyspace @read @fast", "generic", "Returns the expiration time in seconds of a key.") \
-    X(PTTL,        "pttl",        2, COMMAND_READONLY|COMMAND_FAST, 1, 1, 1, "@keyspace @read @fast", "generic", "Returns the expiration time in milliseconds of a key.") \
-    X(EXPIRETIME,  "expiretime",  2, COMMAND_READONLY|COMMAND_FAST, 1, 1, 1, "@keyspace @read @fast", "generic", "Returns the expiration time of a key as a Unix timestamp.") \
-    X(PEXPIRETIME, "pexpiretime", 2, COMMAND_READONLY|COMMAND_FAST, 1, 1, 1, "@keyspace @read @fast", "generic", "Returns the expiration time of a key as a Unix milliseconds timestamp.") \
-    X(PERSIST,     "persist",     2, COMMAND_WRITE|COMMAND_FAST, 1, 1, 1, "@keyspace @write @fast", "generic", "Removes the expiration time of a key.") \
-    X(TOUCH,       "touch",      -2, COMMAND_READONLY|COMMAND_FAST, 1, -1, 1, "@keyspace @read @fast", "generic", "Returns the number of existing keys out of those specified after updating the time they were last accessed.") \
-    X(SCAN,        "scan",       -2, COMMAND_READONLY, 0, 0, 0, "@keyspace @read @slow", "generic", "Iterates over the key names in the database.") \
-    X(KEYS,        "keys",        2, COMMAND_READONLY, 0, 0, 0, "@keyspace @read @slow @dangerous", "generic", "Returns all key names that match a pattern.") \
-    X(DBSIZE,      "dbsize",      1, COMMAND_READONLY|COMMAND_FAST, 0, 0, 0, "@keyspace @read @fast", "server", "Returns the number of keys in the database.") \
-    X(RANDOMKEY,   "randomkey",   1, COMMAND_READONLY, 0, 0, 0, "@keyspace @read @slow", "generic", "Returns a random key name from the database.") \
-    X(FLUSHDB,     "flushdb",    -1, COMMAND_WRITE, 0, 0, 0, "@keyspace @write @slow @dangerous", "server", "Removes all keys from the current database.") \
-    X(FLUSHALL,    "flushall",   -1, COMMAND_WRITE, 0, 0, 0, "@keyspace @write @slow @dangerous", "server", "Removes all keys from all databases.") \
+    X(DEL,         "del",        -2, COMMAND_WRITE, 1, -1, 1, "@keyspace @write @slow", "generic", "Delete a key") \
+    X(UNLINK,      "unlink",     -2, COMMAND_WRITE|COMMAND_FAST, 1, -1, 1, "@keyspace @write @fast", "generic", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.") \
+    X(EXISTS,      "exists",     -2, COMMAND_READONLY|COMMAND_FAST, 1, -1, 1, "@keyspace @read @fast", "generic", "Determine if a key exists") \
+    X(TYPE,        "type",        2, COMMAND_READONLY|COMMAND_FAST, 1, 1, 1, "@keyspace @read @fast", "generic", "Determine the type stored at key") \
+    X(EXPIRE,      "expire",     -3, COMMAND_WRITE|COMMAND_FAST, 1, 1, 1, "@keyspace @write @fast", "generic", "Set a key's time to live in seconds") \
+    X(PEXPIRE,     "pexpire",    -3, COMMAND_WRITE|COMMAND_FAST, 1, 1, 1, "@keyspace @write @fast", "generic", "Set a key's time to live in milliseconds") \
+    X(EXPIREAT,    "expireat",   -3, COMMAND_WRITE|COMMAND_FAST, 1, 1, 1, "@keyspace @write @fast", "generic", "Set the expiration for a key as a UNIX timestamp") \
+    X(PEXPIREAT,   "pexpireat",  -3, COMMAND_WRITE|COMMAND_FAST, 1, 1, 1, "@keyspace @write @fast", "generic", "Set the expiration for a key as a UNIX timestamp specified in milliseconds") \
+    X(TTL,         "ttl",         2, COMMAND_READONLY|COMMAND_FAST, 1, 1, 1, "@keyspace @read @fast", "generic", "Get the time to live for a key in seconds") \
+    X(PTTL,        "pttl",        2, COMMAND_READONLY|COMMAND_FAST, 1, 1, 1, "@keyspace @read @fast", "generic", "Get the time to live for a key in milliseconds") \
+    X(EXPIRETIME,  "expiretime",  2, COMMAND_READONLY|COMMAND_FAST, 1, 1, 1, "@keyspace @read @fast", "generic", "Get the expiration Unix timestamp for a key") \
+    X(PEXPIRETIME, "pexpiretime", 2, COMMAND_READONLY|COMMAND_FAST, 1, 1, 1, "@keyspace @read @fast", "generic", "Get the expiration Unix timestamp for a key in milliseconds") \
+    X(PERSIST,     "persist",     2, COMMAND_WRITE|COMMAND_FAST, 1, 1, 1, "@keyspace @write @fast", "generic", "Remove the expiration from a key") \
+    X(TOUCH,       "touch",      -2, COMMAND_READONLY|COMMAND_FAST, 1, -1, 1, "@keyspace @read @fast", "generic", "Alters the last access time of a key(s). Returns the number of existing keys specified.") \
+    X(SCAN,        "scan",       -2, COMMAND_READONLY, 0, 0, 0, "@keyspace @read @slow", "generic", "Incrementally iterate the keys space") \
+    X(KEYS,        "keys",        2, COMMAND_READONLY, 0, 0, 0, "@keyspace @read @slow @dangerous", "generic", "Find all keys matching the given pattern") \
+    X(DBSIZE,      "dbsize",      1, COMMAND_READONLY|COMMAND_FAST, 0, 0, 0, "@keyspace @read @fast", "server", "Return the number of keys in the selected database") \
+    X(RANDOMKEY,   "randomkey",   1, COMMAND_READONLY, 0, 0, 0, "@keyspace @read @slow", "generic", "Return a random key from the keyspace") \
+    X(FLUSHDB,     "flushdb",    -1, COMMAND_WRITE, 0, 0, 0, "@keyspace @write @slow @dangerous", "server", "Remove all keys from the current database") \
+    X(FLUSHALL,    "flushall",   -1, COMMAND_WRITE, 0, 0, 0, "@keyspace @write @slow @dangerous", "server", "Remove all keys from all databases") \
     /* connection and server */ \
-    X(PING,        "ping",       -1, COMMAND_FAST|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Returns the server's liveliness response.") \
-    X(ECHO,        "echo",        2, COMMAND_FAST|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Returns the given string.") \
-    X(SELECT,      "select",      2, COMMAND_FAST|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Changes the selected database.") \
-    X(QUIT,        "quit",       -1, COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Closes the connection.") \
-    X(RESET,       "reset",       1, COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Resets the connection.") \
-    X(HELLO,       "hello",      -1, COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Handshakes with the Redis server.") \
-    X(AUTH,        "auth",       -2, COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Authenticates the connection.") \
-    X(CLIENT,      "client",     -2, COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@slow @connection", "connection", "A container for client connection commands.") \
-    X(COMMAND,     "command",    -1, COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@slow @connection", "server", "Returns detailed information about all commands.") \
-    X(INFO,        "info",       -1, COMMAND_LOADING|COMMAND_STALE, 0, 0, 0, "@slow @dangerous", "server", "Returns information and statistics about the server.") \
-    X(TIME,        "time",        1, COMMAND_LOADING|COMMAND_STALE|COMMAND_FAST, 0, 0, 0, "@fast", "server", "Returns the server time.")
+    X(PING,        "ping",       -1, COMMAND_FAST|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Ping the server") \
+    X(ECHO,        "echo",        2, COMMAND_FAST|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Echo the given string") \
+    X(SELECT,      "select",      2, COMMAND_FAST|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Change the selected database for the current connection") \
+    X(QUIT,        "quit",       -1, COMMAND_NOSCRIPT|COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Close the connection") \
+    X(RESET,       "reset",       1, COMMAND_NOSCRIPT|COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Reset the connection") \
+    X(HELLO,       "hello",      -1, COMMAND_NOSCRIPT|COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Handshake with Redis") \
+    X(AUTH,        "auth",       -2, COMMAND_NOSCRIPT|COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Authenticate to the server") \
+    X(CLIENT,      "client",     -2, COMMAND_CONNECTION, 0, 0, 0, "@slow", "connection", "A container for client connection commands") \
+    X(COMMAND,     "command",    -1, COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@slow @connection", "server", "Get array of Redis command details") \
+    X(INFO,        "info",       -1, COMMAND_LOADING|COMMAND_STALE, 0, 0, 0, "@slow @dangerous", "server", "Get information and statistics about the server") \
+    X(TIME,        "time",        1, COMMAND_LOADING|COMMAND_STALE|COMMAND_FAST, 0, 0, 0, "@fast", "server", "Return the current server time")
 
 /* One identifier per command. */
 enum command_id {
