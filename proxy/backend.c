@@ -1,0 +1,560 @@
+/*
+ * backend.c — the one pipelined connection to each node.
+ *
+ * Requests from every client are appended to backend->output and their
+ * fragments to backend->outstanding; the node answers in order, so the
+ * reply at the front of backend->input belongs to the fragment at the
+ * front of the FIFO.  The framer (framer.c) finds where each reply ends;
+ * forwarded replies move to the client without being parsed, merged ones
+ * are parsed by hiredis's redisReader, fed exactly that reply's bytes in
+ * pieces of at most 16 KB (see ../shared/research/libraries.md).
+ *
+ * When the connection fails, every outstanding fragment fails with the
+ * reason, and the proxy reconnects after node-reconnect-interval, doubling
+ * the wait while the node stays down (up to PROXY_RECONNECT_MAX_MS).
+ * While a node is down its requests fail at once instead of queueing.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "shared/log.h"
+#include "proxy/proxy.h"
+
+/* Bytes asked of the socket per read; more while a long reply streams. */
+#define BACKEND_READ_SIZE       (16 * 1024)
+#define BACKEND_READ_SIZE_LARGE (256 * 1024)
+/* A forwarded reply is passed on before its end once this much is in. */
+#define BACKEND_STREAM_THRESHOLD (64 * 1024)
+/* Largest piece fed to redisReader at once. */
+#define BACKEND_FEED_MAX (16 * 1024)
+
+static const char *const failure_texts[] = {
+    [PROXY_NODE_UNAVAILABLE]   = "unavailable",
+    [PROXY_NODE_TIMED_OUT]     = "timed out",
+    [PROXY_NODE_OVERLOADED]    = "overloaded",
+    [PROXY_NODE_INVALID_REPLY] = "sent an invalid reply",
+    [PROXY_NODE_REPLY_TOO_LARGE] = "sent a reply above client-output-buffer-limit",
+};
+
+void
+proxy_node_error_text(const struct proxy_backend *backend, enum proxy_node_failure failure,
+                      char *buffer, size_t size)
+{
+    snprintf(buffer, size, "ERR node %s %s", backend->node->address, failure_texts[failure]);
+}
+
+const char *
+proxy_backend_state_name(enum proxy_backend_state state)
+{
+    switch (state) {
+    case PROXY_BACKEND_CONNECTED:
+        return "connected";
+    case PROXY_BACKEND_CONNECTING:
+        return "connecting";
+    default:
+        return "down";
+    }
+}
+
+static void backend_read_callback(evutil_socket_t fd, short what, void *argument);
+static void backend_write_callback(evutil_socket_t fd, short what, void *argument);
+
+static void
+backend_reconnect_callback(evutil_socket_t fd, short what, void *argument)
+{
+    (void)fd;
+    (void)what;
+    proxy_backend_connect(argument);
+}
+
+int
+proxy_backend_init(struct proxy *proxy, struct proxy_backend *backend, int index)
+{
+    memset(backend, 0, sizeof(*backend));
+    backend->proxy = proxy;
+    backend->index = index;
+    backend->node = &proxy->settings.nodes[index];
+    backend->state = PROXY_BACKEND_DOWN;
+    backend->fd = -1;
+    backend->reconnect_delay_ms = proxy->settings.node_reconnect_interval;
+    TAILQ_INIT(&backend->outstanding);
+    proxy_framer_reset(&backend->framer);
+    backend->input = evbuffer_new();
+    backend->output = evbuffer_new();
+    backend->reader = redisReaderCreate();
+    backend->reconnect_event = evtimer_new(proxy->base, backend_reconnect_callback, backend);
+    if (backend->input == NULL || backend->output == NULL || backend->reader == NULL ||
+        backend->reconnect_event == NULL) {
+        return -1;
+    }
+    return 0;
+}
+
+/* Closes the socket and its events. */
+static void
+backend_close_socket(struct proxy_backend *backend)
+{
+    if (backend->read_event != NULL) {
+        event_free(backend->read_event);
+        backend->read_event = NULL;
+    }
+    if (backend->write_event != NULL) {
+        event_free(backend->write_event);
+        backend->write_event = NULL;
+    }
+    if (backend->fd >= 0) {
+        close(backend->fd);
+        backend->fd = -1;
+    }
+    backend->write_armed = 0;
+}
+
+void
+proxy_backend_free(struct proxy_backend *backend)
+{
+    struct proxy_fragment *fragment;
+
+    backend_close_socket(backend);
+    /* Requests still outstanding belong to clients freed before this. */
+    while ((fragment = TAILQ_FIRST(&backend->outstanding)) != NULL) {
+        TAILQ_REMOVE(&backend->outstanding, fragment, backend_link);
+        proxy_fragment_failed(fragment, PROXY_NODE_UNAVAILABLE);
+    }
+    if (backend->reconnect_event != NULL) {
+        event_free(backend->reconnect_event);
+    }
+    if (backend->input != NULL) {
+        evbuffer_free(backend->input);
+    }
+    if (backend->output != NULL) {
+        evbuffer_free(backend->output);
+    }
+    if (backend->reader != NULL) {
+        redisReaderFree(backend->reader);
+    }
+}
+
+/* Replaces the reader (after an error its state is sticky). */
+static void
+backend_reset_reader(struct proxy_backend *backend)
+{
+    redisReader *fresh = redisReaderCreate();
+
+    if (fresh == NULL) {
+        return;
+    }
+    redisReaderFree(backend->reader);
+    backend->reader = fresh;
+}
+
+/* Drops the connection: every outstanding request fails with `failure`;
+ * a reconnect is scheduled. */
+static void
+backend_close(struct proxy_backend *backend, enum proxy_node_failure failure,
+              const char *reason)
+{
+    struct proxy *proxy = backend->proxy;
+    struct proxy_fragment *fragment;
+    struct timeval delay;
+    long long longest;
+
+    if (backend->state == PROXY_BACKEND_CONNECTED) {
+        backend->stats.disconnects++;
+        log_warning("node %s (%s): connection closed: %s; %ld requests failed",
+                    backend->node->name, backend->node->address, reason,
+                    backend->outstanding_count);
+    } else if (!backend->failed) {
+        log_warning("node %s (%s): cannot connect: %s", backend->node->name,
+                    backend->node->address, reason);
+    } else {
+        log_verbose("node %s (%s): still down: %s", backend->node->name,
+                    backend->node->address, reason);
+    }
+    backend_close_socket(backend);
+    backend->state = PROXY_BACKEND_DOWN;
+    backend->failed = 1;
+    evbuffer_drain(backend->input, evbuffer_get_length(backend->input));
+    evbuffer_drain(backend->output, evbuffer_get_length(backend->output));
+    proxy_framer_reset(&backend->framer);
+    backend_reset_reader(backend);
+    if (backend->on_flush_list) {
+        backend->on_flush_list = 0;
+        TAILQ_REMOVE(&proxy->flush_backends, backend, flush_link);
+    }
+    while ((fragment = TAILQ_FIRST(&backend->outstanding)) != NULL) {
+        TAILQ_REMOVE(&backend->outstanding, fragment, backend_link);
+        backend->outstanding_count--;
+        proxy_fragment_failed(fragment, failure);
+    }
+    delay.tv_sec = backend->reconnect_delay_ms / 1000;
+    delay.tv_usec = (backend->reconnect_delay_ms % 1000) * 1000;
+    evtimer_add(backend->reconnect_event, &delay);
+    longest = proxy->settings.node_reconnect_interval > PROXY_RECONNECT_MAX_MS
+                  ? proxy->settings.node_reconnect_interval : PROXY_RECONNECT_MAX_MS;
+    backend->reconnect_delay_ms *= 2;
+    if (backend->reconnect_delay_ms > longest) {
+        backend->reconnect_delay_ms = longest;
+    }
+}
+
+/* Opens a non-blocking socket towards the node; connect() is under way
+ * when it returns a descriptor.  Returns -1 with errno-based reason. */
+static int
+backend_open_socket(struct proxy_backend *backend, const char **reason)
+{
+    struct addrinfo hints, *result = NULL;
+    char port[16];
+    int fd = -1, one = 1, status;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    snprintf(port, sizeof(port), "%d", backend->node->port);
+    status = getaddrinfo(backend->node->host, port, &hints, &result);
+    if (status != 0) {
+        *reason = gai_strerror(status);
+        return -1;
+    }
+    fd = socket(result->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *reason = strerror(errno);
+        goto out;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(fd, result->ai_addr, result->ai_addrlen) != 0 && errno != EINPROGRESS) {
+        *reason = strerror(errno);
+        close(fd);
+        fd = -1;
+    }
+out:
+    freeaddrinfo(result);
+    return fd;
+}
+
+void
+proxy_backend_connect(struct proxy_backend *backend)
+{
+    struct proxy *proxy = backend->proxy;
+    const char *reason = "unknown error";
+    int fd;
+
+    if (backend->state != PROXY_BACKEND_DOWN) {
+        return;
+    }
+    backend->connect_started_ms = proxy_now_ms();
+    fd = backend_open_socket(backend, &reason);
+    if (fd < 0) {
+        backend_close(backend, PROXY_NODE_UNAVAILABLE, reason);
+        return;
+    }
+    backend->fd = fd;
+    backend->read_event = event_new(proxy->base, fd, EV_READ | EV_PERSIST,
+                                    backend_read_callback, backend);
+    backend->write_event = event_new(proxy->base, fd, EV_WRITE | EV_PERSIST,
+                                     backend_write_callback, backend);
+    if (backend->read_event == NULL || backend->write_event == NULL) {
+        backend_close(backend, PROXY_NODE_UNAVAILABLE, "out of memory");
+        return;
+    }
+    backend->state = PROXY_BACKEND_CONNECTING;
+    backend->write_armed = 1;
+    event_add(backend->write_event, NULL);
+}
+
+int
+proxy_backend_refuses(const struct proxy_backend *backend, enum proxy_node_failure *failure)
+{
+    if (backend->state == PROXY_BACKEND_CONNECTED ||
+        (backend->state == PROXY_BACKEND_CONNECTING && !backend->failed)) {
+        if (evbuffer_get_length(backend->output) >
+            (size_t)backend->proxy->settings.query_buffer_limit) {
+            *failure = PROXY_NODE_OVERLOADED;
+            return 1;
+        }
+        return 0;
+    }
+    *failure = PROXY_NODE_UNAVAILABLE;
+    return 1;
+}
+
+void
+proxy_backend_enqueue(struct proxy_backend *backend, struct proxy_fragment *fragment)
+{
+    fragment->backend = backend;
+    fragment->reply = NULL;
+    fragment->streamed = 0;
+    fragment->discarding = 0;
+    fragment->sent_ms = proxy_now_ms();
+    fragment->request->fragments_pending++;
+    TAILQ_INSERT_TAIL(&backend->outstanding, fragment, backend_link);
+    backend->outstanding_count++;
+    backend->stats.requests++;
+    proxy_schedule_backend_flush(backend);
+}
+
+/* Writes what the socket takes.  Returns 0, or -1 after closing. */
+static int
+backend_write(struct proxy_backend *backend)
+{
+    if (evbuffer_get_length(backend->output) > 0 &&
+        evbuffer_write(backend->output, backend->fd) < 0 &&
+        errno != EAGAIN && errno != EINTR) {
+        backend_close(backend, PROXY_NODE_UNAVAILABLE, strerror(errno));
+        return -1;
+    }
+    if (evbuffer_get_length(backend->output) > 0) {
+        if (!backend->write_armed) {
+            backend->write_armed = 1;
+            event_add(backend->write_event, NULL);
+        }
+    } else if (backend->write_armed) {
+        backend->write_armed = 0;
+        event_del(backend->write_event);
+    }
+    return 0;
+}
+
+void
+proxy_backend_flush(struct proxy_backend *backend)
+{
+    if (backend->state != PROXY_BACKEND_CONNECTED || backend->write_armed) {
+        return;
+    }
+    backend_write(backend);
+}
+
+/* The non-blocking connect finished, well or badly. */
+static void
+backend_connect_finished(struct proxy_backend *backend)
+{
+    int error = 0;
+    socklen_t length = sizeof(error);
+
+    if (getsockopt(backend->fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) {
+        error = errno;
+    }
+    if (error != 0) {
+        backend_close(backend, PROXY_NODE_UNAVAILABLE, strerror(error));
+        return;
+    }
+    backend->state = PROXY_BACKEND_CONNECTED;
+    backend->failed = 0;
+    backend->reconnect_delay_ms = backend->proxy->settings.node_reconnect_interval;
+    backend->last_read_ms = proxy_now_ms();
+    backend->stats.connections++;
+    event_add(backend->read_event, NULL);
+    log_notice("node %s (%s): connected", backend->node->name, backend->node->address);
+    backend_write(backend);
+}
+
+static void
+backend_write_callback(evutil_socket_t fd, short what, void *argument)
+{
+    struct proxy_backend *backend = argument;
+
+    (void)fd;
+    (void)what;
+    if (backend->state == PROXY_BACKEND_CONNECTING) {
+        backend_connect_finished(backend);
+        return;
+    }
+    backend_write(backend);
+}
+
+/* Parses the first `length` bytes of the input (exactly one reply) with
+ * redisReader.  Returns the reply, or NULL when hiredis rejects it. */
+static redisReply *
+backend_parse_reply(struct proxy_backend *backend, size_t length)
+{
+    struct evbuffer_iovec vector[8];
+    struct evbuffer_ptr position;
+    size_t fed = 0, piece, chunk;
+    void *reply = NULL;
+    int count, i;
+
+    while (fed < length) {
+        if (evbuffer_ptr_set(backend->input, &position, fed, EVBUFFER_PTR_SET) != 0) {
+            return NULL;
+        }
+        count = evbuffer_peek(backend->input, (ev_ssize_t)(length - fed), &position, vector, 8);
+        if (count <= 0) {
+            return NULL;
+        }
+        for (i = 0; i < count && i < 8 && fed < length; i++) {
+            chunk = vector[i].iov_len < length - fed ? vector[i].iov_len : length - fed;
+            for (piece = 0; piece < chunk; piece += BACKEND_FEED_MAX) {
+                size_t size = chunk - piece < BACKEND_FEED_MAX ? chunk - piece : BACKEND_FEED_MAX;
+                if (redisReaderFeed(backend->reader, (char *)vector[i].iov_base + piece,
+                                    size) != REDIS_OK) {
+                    goto failed;
+                }
+            }
+            fed += chunk;
+        }
+    }
+    if (redisReaderGetReply(backend->reader, &reply) != REDIS_OK || reply == NULL) {
+        goto failed;
+    }
+    return reply;
+failed:
+    log_warning("node %s (%s): unparseable reply: %s", backend->node->name,
+                backend->node->address, backend->reader->errstr);
+    backend_reset_reader(backend);
+    return NULL;
+}
+
+/* Hands the complete reply at the front of the input to its fragment. */
+static void
+backend_deliver(struct proxy_backend *backend, struct proxy_fragment *fragment, size_t length)
+{
+    redisReply *reply;
+
+    backend->stats.replies++;
+    if (fragment->discarding) {
+        evbuffer_drain(backend->input, length);
+        proxy_fragment_failed(fragment, PROXY_NODE_REPLY_TOO_LARGE);
+        return;
+    }
+    if (fragment->request->merge == PROXY_MERGE_FORWARD) {
+        proxy_fragment_forward(fragment, backend->input, length, 1);
+        return;
+    }
+    reply = backend_parse_reply(backend, length);
+    evbuffer_drain(backend->input, length);
+    if (reply == NULL) {
+        proxy_fragment_failed(fragment, PROXY_NODE_INVALID_REPLY);
+        return;
+    }
+    proxy_fragment_replied(fragment, reply);
+}
+
+/* Part of a long reply is in: a forwarded one streams on to the client; one
+ * that must be merged is held, unless it has grown past what the client
+ * may be sent, then it is dropped as it comes (and the request fails). */
+static void
+backend_partial_reply(struct proxy_backend *backend, struct proxy_fragment *fragment)
+{
+    size_t scanned = backend->framer.offset;
+
+    if (scanned < BACKEND_STREAM_THRESHOLD) {
+        return;
+    }
+    if (fragment->request->merge == PROXY_MERGE_FORWARD && !fragment->discarding) {
+        proxy_fragment_forward(fragment, backend->input, scanned, 0);
+        backend->framer.offset = 0;
+        return;
+    }
+    if (fragment->discarding ||
+        scanned > (size_t)backend->proxy->settings.output_buffer_limit) {
+        fragment->discarding = 1;
+        evbuffer_drain(backend->input, scanned);
+        backend->framer.offset = 0;
+    }
+}
+
+/* Matches every complete reply in the input with its fragment. */
+static void
+backend_process_input(struct proxy_backend *backend)
+{
+    struct proxy_fragment *fragment;
+    enum proxy_framer_status status;
+    size_t length;
+
+    while (backend->state == PROXY_BACKEND_CONNECTED &&
+           evbuffer_get_length(backend->input) > 0) {
+        fragment = TAILQ_FIRST(&backend->outstanding);
+        if (fragment == NULL) {
+            backend_close(backend, PROXY_NODE_INVALID_REPLY, "reply to no request");
+            return;
+        }
+        status = proxy_framer_scan(&backend->framer, backend->input);
+        if (status == PROXY_FRAMER_INVALID) {
+            backend_close(backend, PROXY_NODE_INVALID_REPLY, "invalid RESP in reply");
+            return;
+        }
+        if (status == PROXY_FRAMER_INCOMPLETE) {
+            backend_partial_reply(backend, fragment);
+            return;
+        }
+        length = backend->framer.offset;
+        backend->framer.offset = 0;
+        TAILQ_REMOVE(&backend->outstanding, fragment, backend_link);
+        backend->outstanding_count--;
+        backend_deliver(backend, fragment, length);
+    }
+}
+
+static void
+backend_read_callback(evutil_socket_t fd, short what, void *argument)
+{
+    struct proxy_backend *backend = argument;
+    struct evbuffer_iovec vector[2];
+    struct iovec io[2];
+    size_t want = BACKEND_READ_SIZE, left;
+    ssize_t received;
+    int count, i;
+
+    (void)what;
+    if (backend->framer.offset > 0 || backend->framer.bulk_remaining > BACKEND_READ_SIZE) {
+        want = BACKEND_READ_SIZE_LARGE;
+    }
+    count = evbuffer_reserve_space(backend->input, (ev_ssize_t)want, vector, 2);
+    if (count <= 0) {
+        backend_close(backend, PROXY_NODE_UNAVAILABLE, "out of memory");
+        return;
+    }
+    for (i = 0; i < count; i++) {
+        io[i].iov_base = vector[i].iov_base;
+        io[i].iov_len = vector[i].iov_len;
+    }
+    received = readv(fd, io, count);
+    if (received < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+            backend_close(backend, PROXY_NODE_UNAVAILABLE, strerror(errno));
+        }
+        return;
+    }
+    if (received == 0) {
+        backend_close(backend, PROXY_NODE_UNAVAILABLE, "connection closed by the node");
+        return;
+    }
+    left = (size_t)received;
+    for (i = 0; i < count; i++) {
+        vector[i].iov_len = vector[i].iov_len < left ? vector[i].iov_len : left;
+        left -= vector[i].iov_len;
+    }
+    evbuffer_commit_space(backend->input, vector, count);
+    backend->last_read_ms = proxy_now_ms();
+    backend_process_input(backend);
+}
+
+void
+proxy_backend_check_timeouts(struct proxy_backend *backend, uint64_t now_ms)
+{
+    uint64_t timeout = (uint64_t)backend->proxy->settings.node_timeout;
+    struct proxy_fragment *head;
+    uint64_t since;
+
+    if (backend->state == PROXY_BACKEND_CONNECTING) {
+        if (now_ms - backend->connect_started_ms >= timeout) {
+            backend_close(backend, PROXY_NODE_UNAVAILABLE, "connect timed out");
+        }
+        return;
+    }
+    head = TAILQ_FIRST(&backend->outstanding);
+    if (backend->state != PROXY_BACKEND_CONNECTED || head == NULL) {
+        return;
+    }
+    since = head->sent_ms > backend->last_read_ms ? head->sent_ms : backend->last_read_ms;
+    if (now_ms - since >= timeout) {
+        backend->stats.timeouts++;
+        backend_close(backend, PROXY_NODE_TIMED_OUT, "no reply within node-timeout");
+    }
+}

@@ -1,0 +1,507 @@
+/*
+ * client.c — client connections: accept, read and parse requests, keep
+ * replies in request order, write them, apply backpressure, close.
+ *
+ * Reading goes straight from the socket into the connection's RESP parser
+ * buffer (shared/resp.h).  Writing is deferred: a client with new output
+ * is put on the proxy's flush list and written once at the end of the loop
+ * turn (proxy_after_events), so a pipeline of replies leaves in one write.
+ *
+ * Backpressure: a client is not read while it has max-pipeline requests in
+ * flight or more than the soft limit of replies waiting; it is closed when
+ * its waiting replies exceed client-output-buffer-limit.
+ */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "shared/log.h"
+#include "shared/reply.h"
+#include "proxy/proxy.h"
+
+/* Bytes asked of the socket per read (more while a big request arrives). */
+#define CLIENT_READ_SIZE       (16 * 1024)
+#define CLIENT_READ_SIZE_LARGE (256 * 1024)
+
+static const char max_clients_error[] = "-ERR max number of clients reached\r\n";
+
+/* Formats a socket address as Redis does: "ip:port", "[v6]:port". */
+static void
+format_address(const struct sockaddr *address, socklen_t length, char *out, size_t size)
+{
+    char host[INET6_ADDRSTRLEN], port[8];
+
+    if (getnameinfo(address, length, host, sizeof(host), port, sizeof(port),
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        snprintf(out, size, "?:0");
+        return;
+    }
+    if (address->sa_family == AF_INET6) {
+        snprintf(out, size, "[%s]:%s", host, port);
+    } else {
+        snprintf(out, size, "%s:%s", host, port);
+    }
+}
+
+/* Bytes of replies the client has not been sent yet. */
+static size_t
+client_waiting_bytes(const struct proxy_client *client)
+{
+    return evbuffer_get_length(client->output) + client->held_bytes;
+}
+
+static size_t
+client_soft_limit(const struct proxy_client *client)
+{
+    long long hard = client->proxy->settings.output_buffer_limit;
+
+    return (size_t)(hard / PROXY_CLIENT_OUTPUT_SOFT_FRACTION);
+}
+
+/* 1 when the client must not be read for now. */
+static int
+client_must_pause(const struct proxy_client *client)
+{
+    return client->pending_count >= client->proxy->settings.max_pipeline ||
+           client_waiting_bytes(client) >= client_soft_limit(client);
+}
+
+static void
+client_pause(struct proxy_client *client)
+{
+    if (client->flags & PROXY_CLIENT_PAUSED) {
+        return;
+    }
+    client->flags |= PROXY_CLIENT_PAUSED;
+    event_del(client->read_event);
+}
+
+void
+proxy_client_stop_reading(struct proxy_client *client)
+{
+    client->flags |= PROXY_CLIENT_CLOSE_AFTER_REPLY;
+    event_del(client->read_event);
+}
+
+/* Queues the client for resumption when it was paused and may read now. */
+static void
+client_check_resume(struct proxy_client *client)
+{
+    if ((client->flags & PROXY_CLIENT_PAUSED) &&
+        !(client->flags & (PROXY_CLIENT_CLOSING | PROXY_CLIENT_CLOSE_AFTER_REPLY)) &&
+        !client_must_pause(client)) {
+        proxy_schedule_client_resume(client);
+    }
+}
+
+struct evbuffer *
+proxy_client_reply_begin(struct proxy_client *client)
+{
+    struct proxy_request *request;
+
+    client->immediate = NULL;
+    if (TAILQ_EMPTY(&client->pending)) {
+        return client->output;
+    }
+    request = proxy_request_new(client, PROXY_MERGE_LOCAL, COMMAND_COUNT);
+    if (request == NULL) {
+        proxy_out_of_memory();
+    }
+    if (request->reply == NULL && (request->reply = evbuffer_new()) == NULL) {
+        proxy_out_of_memory();
+    }
+    client->immediate = request;
+    return request->reply;
+}
+
+void
+proxy_client_reply_end(struct proxy_client *client)
+{
+    struct proxy_request *request = client->immediate;
+    size_t length;
+
+    if (request != NULL) {
+        client->immediate = NULL;
+        length = evbuffer_get_length(request->reply);
+        request->held = length;
+        client->held_bytes += length;
+        request->done = 1;
+    }
+    proxy_client_output_added(client);
+}
+
+void
+proxy_client_error(struct proxy_client *client, const char *error)
+{
+    reply_error(proxy_client_reply_begin(client), error);
+    proxy_client_reply_end(client);
+}
+
+void
+proxy_client_advance(struct proxy_client *client)
+{
+    struct proxy_request *request;
+
+    if (client->flags & PROXY_CLIENT_CLOSING) {
+        return;
+    }
+    while ((request = TAILQ_FIRST(&client->pending)) != NULL && request->done) {
+        if (request->held > 0) {
+            client->held_bytes -= request->held;
+            request->held = 0;
+            evbuffer_add_buffer(client->output, request->reply);
+        }
+        TAILQ_REMOVE(&client->pending, request, client_link);
+        client->pending_count--;
+        proxy_request_release(request);
+    }
+    proxy_client_output_added(client);
+    client_check_resume(client);
+}
+
+void
+proxy_client_output_added(struct proxy_client *client)
+{
+    struct proxy *proxy = client->proxy;
+
+    if (client->flags & PROXY_CLIENT_CLOSING) {
+        return;
+    }
+    if (client_waiting_bytes(client) > (size_t)proxy->settings.output_buffer_limit) {
+        proxy->stats.output_limit_closes++;
+        log_warning("closing client id=%llu addr=%s: %zu bytes of replies waiting, "
+                    "above client-output-buffer-limit",
+                    (unsigned long long)client->id, client->address,
+                    client_waiting_bytes(client));
+        proxy_client_close_later(client, NULL);
+        return;
+    }
+    proxy_schedule_client_flush(client);
+}
+
+/* Replies the protocol error and closes once everything is written. */
+static void
+client_protocol_error(struct proxy_client *client)
+{
+    client->proxy->stats.protocol_errors++;
+    log_verbose("client id=%llu addr=%s: %s", (unsigned long long)client->id,
+                client->address, client->parser.error);
+    proxy_client_error(client, client->parser.error);
+    proxy_client_stop_reading(client);
+}
+
+/* Handles every complete request in the parser buffer, as far as
+ * backpressure allows. */
+static void
+client_process_input(struct proxy_client *client)
+{
+    struct resp_request request;
+    enum resp_parse_status status;
+
+    if (client->flags & PROXY_CLIENT_PROCESSING) {
+        return;
+    }
+    client->flags |= PROXY_CLIENT_PROCESSING;
+    while (!(client->flags & (PROXY_CLIENT_PAUSED | PROXY_CLIENT_CLOSE_AFTER_REPLY |
+                              PROXY_CLIENT_CLOSING))) {
+        status = resp_parser_next(&client->parser, &request);
+        if (status == RESP_PARSE_INCOMPLETE) {
+            break;
+        }
+        if (status == RESP_PARSE_ERROR) {
+            client_protocol_error(client);
+            break;
+        }
+        if (request.argc == 0) {
+            continue;
+        }
+        proxy_route_request(client, &request);
+        if (client_must_pause(client)) {
+            client_pause(client);
+        }
+    }
+    resp_parser_compact(&client->parser);
+    client->flags &= ~PROXY_CLIENT_PROCESSING;
+}
+
+void
+proxy_client_resume(struct proxy_client *client)
+{
+    if (!(client->flags & PROXY_CLIENT_PAUSED) ||
+        (client->flags & (PROXY_CLIENT_CLOSING | PROXY_CLIENT_CLOSE_AFTER_REPLY))) {
+        return;
+    }
+    if (client_must_pause(client)) {
+        return;
+    }
+    client->flags &= ~PROXY_CLIENT_PAUSED;
+    event_add(client->read_event, NULL);
+    client_process_input(client);
+}
+
+static void
+client_read_callback(evutil_socket_t fd, short what, void *argument)
+{
+    struct proxy_client *client = argument;
+    size_t want = resp_parser_pending(&client->parser) > 0 ? CLIENT_READ_SIZE_LARGE
+                                                            : CLIENT_READ_SIZE;
+    char *space;
+    ssize_t received;
+
+    (void)what;
+    space = resp_parser_space(&client->parser, want);
+    if (space == NULL) {
+        proxy_out_of_memory();
+    }
+    received = read(fd, space, want);
+    if (received < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+            proxy_client_close_later(client, strerror(errno));
+        }
+        return;
+    }
+    if (received == 0) {
+        /* The client is done sending; answer what it asked, then close. */
+        proxy_client_stop_reading(client);
+        proxy_client_output_added(client);
+        return;
+    }
+    resp_parser_commit(&client->parser, (size_t)received);
+    client->proxy->stats.net_input_bytes += (uint64_t)received;
+    client->last_interaction_ms = proxy_now_ms();
+    client_process_input(client);
+}
+
+/* 1 when everything owed has been written and the client should go. */
+static int
+client_finished(const struct proxy_client *client)
+{
+    return (client->flags & PROXY_CLIENT_CLOSE_AFTER_REPLY) &&
+           TAILQ_EMPTY(&client->pending) &&
+           evbuffer_get_length(client->output) == 0;
+}
+
+/* Writes what the socket takes.  Returns 0, or -1 after closing. */
+static int
+client_write(struct proxy_client *client)
+{
+    if (evbuffer_get_length(client->output) > 0 &&
+        evbuffer_write(client->output, client->fd) < 0 &&
+        errno != EAGAIN && errno != EINTR) {
+        proxy_client_close_later(client, strerror(errno));
+        return -1;
+    }
+    if (evbuffer_get_length(client->output) > 0) {
+        if (!(client->flags & PROXY_CLIENT_WRITE_ARMED)) {
+            client->flags |= PROXY_CLIENT_WRITE_ARMED;
+            event_add(client->write_event, NULL);
+        }
+        return 0;
+    }
+    if (client->flags & PROXY_CLIENT_WRITE_ARMED) {
+        client->flags &= ~PROXY_CLIENT_WRITE_ARMED;
+        event_del(client->write_event);
+    }
+    if (client_finished(client)) {
+        proxy_client_close_later(client, NULL);
+        return -1;
+    }
+    client_check_resume(client);
+    return 0;
+}
+
+static void
+client_write_callback(evutil_socket_t fd, short what, void *argument)
+{
+    (void)fd;
+    (void)what;
+    client_write(argument);
+}
+
+int
+proxy_client_flush(struct proxy_client *client)
+{
+    if (client->flags & PROXY_CLIENT_CLOSING) {
+        return -1;
+    }
+    if (client->flags & PROXY_CLIENT_WRITE_ARMED) {
+        /* The socket was full; the write event takes over. */
+        return 0;
+    }
+    return client_write(client);
+}
+
+void
+proxy_client_close_later(struct proxy_client *client, const char *reason)
+{
+    if (client->flags & PROXY_CLIENT_CLOSING) {
+        return;
+    }
+    if (reason != NULL) {
+        log_verbose("closing client id=%llu addr=%s: %s",
+                    (unsigned long long)client->id, client->address, reason);
+    }
+    client->flags |= PROXY_CLIENT_CLOSING;
+    event_del(client->read_event);
+    event_del(client->write_event);
+    TAILQ_REMOVE(&client->proxy->clients, client, link);
+    TAILQ_INSERT_TAIL(&client->proxy->closing_clients, client, link);
+}
+
+/* Frees the client's requests; those with fragments still out on nodes
+ * are orphaned and freed when their last reply arrives. */
+static void
+client_drop_requests(struct proxy_client *client)
+{
+    struct proxy_request *request;
+
+    while ((request = TAILQ_FIRST(&client->pending)) != NULL) {
+        TAILQ_REMOVE(&client->pending, request, client_link);
+        if (request->fragments_pending > 0) {
+            request->client = NULL;
+        } else {
+            proxy_request_destroy(request);
+        }
+    }
+    while ((request = TAILQ_FIRST(&client->pool)) != NULL) {
+        TAILQ_REMOVE(&client->pool, request, client_link);
+        proxy_request_destroy(request);
+    }
+}
+
+void
+proxy_client_free(struct proxy_client *client)
+{
+    struct proxy *proxy = client->proxy;
+
+    if (client->flags & PROXY_CLIENT_ON_FLUSH_LIST) {
+        TAILQ_REMOVE(&proxy->flush_clients, client, flush_link);
+    }
+    if (client->flags & PROXY_CLIENT_ON_RESUME_LIST) {
+        TAILQ_REMOVE(&proxy->resume_clients, client, resume_link);
+    }
+    if (client->flags & PROXY_CLIENT_CLOSING) {
+        TAILQ_REMOVE(&proxy->closing_clients, client, link);
+    } else {
+        TAILQ_REMOVE(&proxy->clients, client, link);
+    }
+    client_drop_requests(client);
+    event_free(client->read_event);
+    event_free(client->write_event);
+    evbuffer_free(client->output);
+    resp_parser_free(&client->parser);
+    close(client->fd);
+    free(client->name);
+    free(client->library_name);
+    free(client->library_version);
+    proxy->client_count--;
+    if (proxy->listener_paused_ms != 0) {
+        proxy->listener_paused_ms = 0;
+        evconnlistener_enable(proxy->listener);
+    }
+    free(client);
+}
+
+/* Sends the max-clients error and drops the connection. */
+static void
+client_reject(struct proxy *proxy, int fd)
+{
+    ssize_t ignored;
+
+    proxy->stats.rejected_connections++;
+    ignored = send(fd, max_clients_error, sizeof(max_clients_error) - 1, MSG_NOSIGNAL);
+    (void)ignored;
+    close(fd);
+}
+
+/* The parser limits from the settings. */
+static void
+client_limits(const struct proxy_settings *settings, struct resp_limits *limits)
+{
+    resp_limits_default(limits);
+    limits->max_bulk_length = settings->max_bulk_length;
+    limits->max_multibulk_count = settings->max_multibulk_count;
+    limits->max_inline_length = (size_t)settings->max_inline_length;
+    limits->max_query_buffer = settings->query_buffer_limit;
+}
+
+void
+proxy_client_accept(struct proxy *proxy, int fd, const struct sockaddr *address,
+                    int address_length)
+{
+    struct proxy_client *client;
+    struct sockaddr_storage local;
+    socklen_t local_length = sizeof(local);
+    struct resp_limits limits;
+    int one = 1;
+
+    proxy->stats.connections_received++;
+    if (proxy->client_count >= (unsigned long)proxy->settings.maxclients) {
+        client_reject(proxy, fd);
+        return;
+    }
+    client = calloc(1, sizeof(*client));
+    if (client == NULL) {
+        proxy_out_of_memory();
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    client->proxy = proxy;
+    client->fd = fd;
+    client->id = ++proxy->next_client_id;
+    client_limits(&proxy->settings, &limits);
+    resp_parser_init(&client->parser, &limits);
+    TAILQ_INIT(&client->pending);
+    TAILQ_INIT(&client->pool);
+    client->output = evbuffer_new();
+    client->read_event = event_new(proxy->base, fd, EV_READ | EV_PERSIST,
+                                   client_read_callback, client);
+    client->write_event = event_new(proxy->base, fd, EV_WRITE | EV_PERSIST,
+                                    client_write_callback, client);
+    if (client->output == NULL || client->read_event == NULL || client->write_event == NULL) {
+        proxy_out_of_memory();
+    }
+    format_address(address, (socklen_t)address_length, client->address, sizeof(client->address));
+    if (getsockname(fd, (struct sockaddr *)&local, &local_length) == 0) {
+        format_address((struct sockaddr *)&local, local_length, client->local_address,
+                       sizeof(client->local_address));
+    }
+    client->created_ms = proxy_now_ms();
+    client->last_interaction_ms = client->created_ms;
+    TAILQ_INSERT_TAIL(&proxy->clients, client, link);
+    proxy->client_count++;
+    event_add(client->read_event, NULL);
+}
+
+void
+proxy_client_describe(struct proxy_client *client, struct evbuffer *out)
+{
+    uint64_t now = proxy_now_ms();
+    size_t query = resp_parser_pending(&client->parser);
+    size_t output = evbuffer_get_length(client->output);
+    const char *events = (client->flags & PROXY_CLIENT_WRITE_ARMED) ? "rw" : "r";
+
+    if (client->flags & PROXY_CLIENT_PAUSED) {
+        events = (client->flags & PROXY_CLIENT_WRITE_ARMED) ? "w" : "";
+    }
+    evbuffer_add_printf(out,
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=N db=0 "
+        "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 "
+        "multi-mem=0 rbs=%zu rbp=0 obl=0 oll=%d omem=%zu tot-mem=%zu events=%s "
+        "cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s",
+        (unsigned long long)client->id, client->address, client->local_address,
+        client->fd, client->name ? client->name : "",
+        (unsigned long long)((now - client->created_ms) / 1000),
+        (unsigned long long)((now - client->last_interaction_ms) / 1000),
+        query, client->parser.capacity - client->parser.used, client->parser.capacity,
+        client->pending_count, output + client->held_bytes,
+        client->parser.capacity + output + client->held_bytes, events,
+        client->last_command ? client->last_command : "NULL",
+        client->library_name ? client->library_name : "",
+        client->library_version ? client->library_version : "");
+}

@@ -1,0 +1,471 @@
+/*
+ * proxy.c — the context: set-up, the loop, the work done after each loop
+ * turn (resume paused clients, write to nodes, write to clients, free
+ * closed clients), the periodic timer and shutdown.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "shared/log.h"
+#include "proxy/proxy.h"
+
+/* How often the timer runs, at most and at least (milliseconds). */
+#define CRON_INTERVAL_MAX_MS 100
+#define CRON_INTERVAL_MIN_MS 10
+/* Idle clients are looked for this often. */
+#define CLIENT_SWEEP_INTERVAL_MS 1000
+/* Accepting resumes this long after running out of descriptors. */
+#define ACCEPT_RETRY_MS 1000
+/* Resumed clients handled per loop turn before yielding to the loop. */
+#define RESUME_ROUNDS 4
+
+void
+proxy_out_of_memory(void)
+{
+    log_warning("out of memory");
+    abort();
+}
+
+uint64_t
+proxy_now_ms(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
+uint64_t
+proxy_random(struct proxy *proxy)
+{
+    /* xorshift64*: plenty for shuffling node order. */
+    uint64_t x = proxy->random_state;
+
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    proxy->random_state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+void
+proxy_schedule_backend_flush(struct proxy_backend *backend)
+{
+    if (!backend->on_flush_list) {
+        backend->on_flush_list = 1;
+        TAILQ_INSERT_TAIL(&backend->proxy->flush_backends, backend, flush_link);
+    }
+}
+
+void
+proxy_schedule_client_flush(struct proxy_client *client)
+{
+    if (!(client->flags & PROXY_CLIENT_ON_FLUSH_LIST)) {
+        client->flags |= PROXY_CLIENT_ON_FLUSH_LIST;
+        TAILQ_INSERT_TAIL(&client->proxy->flush_clients, client, flush_link);
+    }
+}
+
+void
+proxy_schedule_client_resume(struct proxy_client *client)
+{
+    if (!(client->flags & PROXY_CLIENT_ON_RESUME_LIST)) {
+        client->flags |= PROXY_CLIENT_ON_RESUME_LIST;
+        TAILQ_INSERT_TAIL(&client->proxy->resume_clients, client, resume_link);
+    }
+}
+
+/* Lets paused clients that may read again handle their buffered input. */
+static void
+proxy_resume_clients(struct proxy *proxy)
+{
+    struct proxy_client *client;
+
+    while ((client = TAILQ_FIRST(&proxy->resume_clients)) != NULL) {
+        TAILQ_REMOVE(&proxy->resume_clients, client, resume_link);
+        client->flags &= ~PROXY_CLIENT_ON_RESUME_LIST;
+        proxy_client_resume(client);
+    }
+}
+
+static void
+proxy_flush_backends(struct proxy *proxy)
+{
+    struct proxy_backend *backend;
+
+    while ((backend = TAILQ_FIRST(&proxy->flush_backends)) != NULL) {
+        TAILQ_REMOVE(&proxy->flush_backends, backend, flush_link);
+        backend->on_flush_list = 0;
+        proxy_backend_flush(backend);
+    }
+}
+
+static void
+proxy_flush_clients(struct proxy *proxy)
+{
+    struct proxy_client *client;
+
+    while ((client = TAILQ_FIRST(&proxy->flush_clients)) != NULL) {
+        TAILQ_REMOVE(&proxy->flush_clients, client, flush_link);
+        client->flags &= ~PROXY_CLIENT_ON_FLUSH_LIST;
+        proxy_client_flush(client);
+    }
+}
+
+static void
+proxy_free_closed_clients(struct proxy *proxy)
+{
+    struct proxy_client *client;
+
+    while ((client = TAILQ_FIRST(&proxy->closing_clients)) != NULL) {
+        proxy_client_free(client);
+    }
+}
+
+/* The work of the end of every loop turn.  Resumed clients may produce
+ * requests and local replies, and written clients may become resumable,
+ * so a few rounds run; anything left keeps the loop from sleeping. */
+static void
+proxy_after_events(struct proxy *proxy)
+{
+    int round;
+
+    for (round = 0; round < RESUME_ROUNDS; round++) {
+        proxy_resume_clients(proxy);
+        proxy_flush_backends(proxy);
+        proxy_flush_clients(proxy);
+        if (TAILQ_EMPTY(&proxy->resume_clients)) {
+            break;
+        }
+    }
+    proxy_free_closed_clients(proxy);
+    if (!TAILQ_EMPTY(&proxy->resume_clients) || !TAILQ_EMPTY(&proxy->flush_backends) ||
+        !TAILQ_EMPTY(&proxy->flush_clients)) {
+        event_active(proxy->wakeup_event, EV_TIMEOUT, 0);
+    }
+}
+
+static void
+proxy_wakeup_callback(evutil_socket_t fd, short what, void *argument)
+{
+    (void)fd;
+    (void)what;
+    (void)argument;
+}
+
+/* Closes clients idle for longer than `timeout` seconds (never those
+ * waiting for replies). */
+static void
+proxy_close_idle_clients(struct proxy *proxy, uint64_t now)
+{
+    uint64_t limit = (uint64_t)proxy->settings.timeout * 1000;
+    struct proxy_client *client, *next;
+
+    if (limit == 0) {
+        return;
+    }
+    for (client = TAILQ_FIRST(&proxy->clients); client != NULL; client = next) {
+        next = TAILQ_NEXT(client, link);
+        if (client->pending_count == 0 && now - client->last_interaction_ms > limit) {
+            proxy->stats.idle_closes++;
+            proxy_client_close_later(client, "idle timeout");
+        }
+    }
+}
+
+static void
+proxy_cron_callback(evutil_socket_t fd, short what, void *argument)
+{
+    struct proxy *proxy = argument;
+    uint64_t now = proxy_now_ms();
+    int i;
+
+    (void)fd;
+    (void)what;
+    for (i = 0; i < proxy->backend_count; i++) {
+        proxy_backend_check_timeouts(&proxy->backends[i], now);
+    }
+    if (now - proxy->last_client_sweep_ms >= CLIENT_SWEEP_INTERVAL_MS) {
+        proxy->last_client_sweep_ms = now;
+        proxy_close_idle_clients(proxy, now);
+    }
+    if (proxy->listener_paused_ms != 0 && now - proxy->listener_paused_ms >= ACCEPT_RETRY_MS) {
+        /* Out of descriptors a while ago: try accepting again. */
+        proxy->listener_paused_ms = 0;
+        evconnlistener_enable(proxy->listener);
+    }
+}
+
+static void
+proxy_signal_callback(evutil_socket_t signal_number, short what, void *argument)
+{
+    struct proxy *proxy = argument;
+
+    (void)what;
+    log_notice("received %s, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    proxy->stopping = 1;
+    event_base_loopbreak(proxy->base);
+}
+
+static void
+proxy_accept_callback(struct evconnlistener *listener, evutil_socket_t fd,
+                      struct sockaddr *address, int length, void *argument)
+{
+    (void)listener;
+    proxy_client_accept(argument, fd, address, length);
+}
+
+/* accept() failed, typically EMFILE: stop accepting until a client goes
+ * or a second passes, instead of spinning. */
+static void
+proxy_accept_error_callback(struct evconnlistener *listener, void *argument)
+{
+    struct proxy *proxy = argument;
+
+    log_warning("accept failed: %s", strerror(errno));
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        evconnlistener_disable(listener);
+        proxy->listener_paused_ms = proxy_now_ms();
+    }
+}
+
+static int
+proxy_listen(struct proxy *proxy)
+{
+    struct addrinfo hints, *result = NULL;
+    char port[16];
+    int status;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(port, sizeof(port), "%lld", proxy->settings.port);
+    status = getaddrinfo(proxy->settings.bind, port, &hints, &result);
+    if (status != 0) {
+        log_warning("bind %s: %s", proxy->settings.bind, gai_strerror(status));
+        return -1;
+    }
+    proxy->listener = evconnlistener_new_bind(
+        proxy->base, proxy_accept_callback, proxy,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 511,
+        result->ai_addr, (int)result->ai_addrlen);
+    freeaddrinfo(result);
+    if (proxy->listener == NULL) {
+        log_warning("cannot listen on %s:%lld: %s", proxy->settings.bind,
+                    proxy->settings.port, strerror(errno));
+        return -1;
+    }
+    evconnlistener_set_error_cb(proxy->listener, proxy_accept_error_callback);
+    return 0;
+}
+
+/* Orders backend indexes by node name (the SCAN ordinals). */
+static int
+proxy_compare_names(const void *a, const void *b, void *argument)
+{
+    const struct proxy *proxy = argument;
+
+    return strcmp(proxy->settings.nodes[*(const int *)a].name,
+                  proxy->settings.nodes[*(const int *)b].name);
+}
+
+/* Builds the placement table and the slot -> node map. */
+static int
+proxy_build_placement(struct proxy *proxy)
+{
+    struct placement_member *members;
+    const int16_t *replicas;
+    int count, i;
+    unsigned int slot;
+
+    members = calloc((size_t)proxy->backend_count, sizeof(*members));
+    if (members == NULL) {
+        return -1;
+    }
+    for (i = 0; i < proxy->backend_count; i++) {
+        snprintf(members[i].id, sizeof(members[i].id), "%s", proxy->settings.nodes[i].name);
+        members[i].owns_data = 1;
+    }
+    if (placement_build(&proxy->placement, members, proxy->backend_count,
+                        (int)proxy->settings.replicas) != 0) {
+        free(members);
+        return -1;
+    }
+    free(members);
+    for (slot = 0; slot < SLOT_COUNT; slot++) {
+        replicas = placement_replicas(&proxy->placement, slot, &count);
+        if (count < 1 || replicas[0] < 0 || replicas[0] >= proxy->backend_count) {
+            return -1;
+        }
+        proxy->slot_backend[slot] = replicas[0];
+    }
+    return 0;
+}
+
+/* Creates one backend per configured node, with SCAN ordinals. */
+static int
+proxy_create_backends(struct proxy *proxy)
+{
+    int count = proxy->settings.node_count, i;
+
+    proxy->backend_count = count;
+    proxy->backends = calloc((size_t)count, sizeof(*proxy->backends));
+    proxy->scan_order = calloc((size_t)count, sizeof(*proxy->scan_order));
+    proxy->keys_per_backend = calloc((size_t)count, sizeof(*proxy->keys_per_backend));
+    proxy->fragment_of_backend = calloc((size_t)count, sizeof(*proxy->fragment_of_backend));
+    if (proxy->backends == NULL || proxy->scan_order == NULL ||
+        proxy->keys_per_backend == NULL || proxy->fragment_of_backend == NULL) {
+        return -1;
+    }
+    for (i = 0; i < count; i++) {
+        if (proxy_backend_init(proxy, &proxy->backends[i], i) != 0) {
+            return -1;
+        }
+        proxy->scan_order[i] = i;
+    }
+    qsort_r(proxy->scan_order, (size_t)count, sizeof(int), proxy_compare_names, proxy);
+    for (i = 0; i < count; i++) {
+        proxy->backends[proxy->scan_order[i]].ordinal = i;
+    }
+    return 0;
+}
+
+/* A 40-hex-digit id for this run, like Redis's run_id. */
+static void
+proxy_make_run_id(struct proxy *proxy)
+{
+    static const char digits[] = "0123456789abcdef";
+    int i;
+
+    for (i = 0; i < 40; i++) {
+        proxy->run_id[i] = digits[proxy_random(proxy) & 15];
+    }
+    proxy->run_id[40] = '\0';
+}
+
+/* Timers and signal handlers. */
+static int
+proxy_add_events(struct proxy *proxy)
+{
+    long long interval = proxy->settings.node_timeout / 10;
+    struct timeval tick;
+
+    if (interval > CRON_INTERVAL_MAX_MS) {
+        interval = CRON_INTERVAL_MAX_MS;
+    }
+    if (interval < CRON_INTERVAL_MIN_MS) {
+        interval = CRON_INTERVAL_MIN_MS;
+    }
+    tick.tv_sec = 0;
+    tick.tv_usec = interval * 1000;
+    proxy->cron_event = event_new(proxy->base, -1, EV_PERSIST, proxy_cron_callback, proxy);
+    proxy->wakeup_event = event_new(proxy->base, -1, 0, proxy_wakeup_callback, proxy);
+    proxy->signal_events[0] = evsignal_new(proxy->base, SIGTERM, proxy_signal_callback, proxy);
+    proxy->signal_events[1] = evsignal_new(proxy->base, SIGINT, proxy_signal_callback, proxy);
+    if (proxy->cron_event == NULL || proxy->wakeup_event == NULL ||
+        proxy->signal_events[0] == NULL || proxy->signal_events[1] == NULL) {
+        return -1;
+    }
+    event_add(proxy->cron_event, &tick);
+    event_add(proxy->signal_events[0], NULL);
+    event_add(proxy->signal_events[1], NULL);
+    return 0;
+}
+
+int
+proxy_init(struct proxy *proxy)
+{
+    struct timespec now;
+    int i;
+
+    TAILQ_INIT(&proxy->clients);
+    TAILQ_INIT(&proxy->flush_clients);
+    TAILQ_INIT(&proxy->resume_clients);
+    TAILQ_INIT(&proxy->closing_clients);
+    TAILQ_INIT(&proxy->flush_backends);
+    clock_gettime(CLOCK_REALTIME, &now);
+    proxy->random_state = ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^
+                          ((uint64_t)getpid() << 40) ^ 0x9E3779B97F4A7C15ULL;
+    proxy_make_run_id(proxy);
+    proxy->start_ms = proxy_now_ms();
+    proxy->start_unix = (uint64_t)now.tv_sec;
+    proxy->last_client_sweep_ms = proxy->start_ms;
+    proxy->base = event_base_new();
+    if (proxy->base == NULL) {
+        log_warning("cannot create the event loop");
+        return -1;
+    }
+    if (proxy_create_backends(proxy) != 0 || proxy_build_placement(proxy) != 0) {
+        log_warning("cannot set up the nodes (out of memory?)");
+        return -1;
+    }
+    if (proxy_add_events(proxy) != 0 || proxy_listen(proxy) != 0) {
+        return -1;
+    }
+    for (i = 0; i < proxy->backend_count; i++) {
+        proxy_backend_connect(&proxy->backends[i]);
+    }
+    log_notice("herd-proxy %s listening on %s:%lld, %d nodes, %lld replicas, "
+               "placement digest %016llx", PROXY_VERSION, proxy->settings.bind,
+               proxy->settings.port, proxy->backend_count, proxy->settings.replicas,
+               (unsigned long long)proxy->placement.digest);
+    return 0;
+}
+
+int
+proxy_run(struct proxy *proxy)
+{
+    while (!proxy->stopping) {
+        if (event_base_loop(proxy->base, EVLOOP_ONCE) < 0) {
+            log_warning("event loop failed");
+            return -1;
+        }
+        proxy_after_events(proxy);
+    }
+    return 0;
+}
+
+void
+proxy_free(struct proxy *proxy)
+{
+    struct proxy_client *client;
+    int i;
+
+    while ((client = TAILQ_FIRST(&proxy->clients)) != NULL) {
+        proxy_client_close_later(client, NULL);
+    }
+    proxy_free_closed_clients(proxy);
+    for (i = 0; proxy->backends != NULL && i < proxy->backend_count; i++) {
+        proxy_backend_free(&proxy->backends[i]);
+    }
+    if (proxy->listener != NULL) {
+        evconnlistener_free(proxy->listener);
+    }
+    if (proxy->cron_event != NULL) {
+        event_free(proxy->cron_event);
+    }
+    if (proxy->wakeup_event != NULL) {
+        event_free(proxy->wakeup_event);
+    }
+    for (i = 0; i < 2; i++) {
+        if (proxy->signal_events[i] != NULL) {
+            event_free(proxy->signal_events[i]);
+        }
+    }
+    placement_free(&proxy->placement);
+    free(proxy->backends);
+    free(proxy->scan_order);
+    free(proxy->keys_per_backend);
+    free(proxy->fragment_of_backend);
+    free(proxy->key_backend);
+    if (proxy->base != NULL) {
+        event_base_free(proxy->base);
+    }
+    proxy_settings_free(&proxy->settings);
+}

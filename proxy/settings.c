@@ -1,0 +1,225 @@
+/*
+ * settings.c — herd-proxy's option table, the `node` option and the
+ * checks that need several options at once.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "shared/number.h"
+#include "proxy/settings.h"
+
+#define NODE_CAPACITY_FIRST 8
+
+static const char *const loglevel_names[] = {
+    "debug", "verbose", "notice", "warning", NULL
+};
+
+static int settings_set_node(const struct config_option *option, void *target,
+                             int argc, char **argv, char *error, size_t error_size);
+
+#define SETTING(field) offsetof(struct proxy_settings, field)
+
+const struct config_option proxy_settings_table[] = {
+    { "bind", CONFIG_STRING, SETTING(bind), 0, PROXY_HOST_MAX, "127.0.0.1",
+      NULL, NULL, "address clients connect to" },
+    { "port", CONFIG_INTEGER, SETTING(port), 1, 65535, "7380",
+      NULL, NULL, "port clients connect to" },
+    { "node", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_node,
+      "HOST:PORT [NAME]: a herd-node (repeat the option for each node)" },
+    { "replicas", CONFIG_INTEGER, SETTING(replicas), 1, PLACEMENT_MAX_REPLICAS, "3",
+      NULL, NULL, "copies of each slot (placement); keys go to the first" },
+    { "node-timeout", CONFIG_INTEGER, SETTING(node_timeout), 1, 86400000, "2000",
+      NULL, NULL, "milliseconds a node may take to answer before the request fails" },
+    { "node-reconnect-interval", CONFIG_INTEGER, SETTING(node_reconnect_interval),
+      1, 3600000, "200", NULL, NULL,
+      "milliseconds before reconnecting to a node (doubles while it stays down)" },
+    { "maxclients", CONFIG_INTEGER, SETTING(maxclients), 1, 1000000, "10000",
+      NULL, NULL, "most client connections at once" },
+    { "timeout", CONFIG_INTEGER, SETTING(timeout), 0, 100000000, "0",
+      NULL, NULL, "close a client idle for this many seconds (0: never)" },
+    { "proto-max-bulk-len", CONFIG_MEMORY, SETTING(max_bulk_length), 1, LLONG_MAX,
+      "512mb", NULL, NULL, "largest bulk argument accepted" },
+    { "proto-max-multibulk-len", CONFIG_INTEGER, SETTING(max_multibulk_count),
+      1, INT_MAX, "1048576", NULL, NULL, "most arguments in one request" },
+    { "proto-inline-max-size", CONFIG_MEMORY, SETTING(max_inline_length), 1, LLONG_MAX,
+      "64kb", NULL, NULL, "longest inline request line" },
+    { "client-query-buffer-limit", CONFIG_MEMORY, SETTING(query_buffer_limit),
+      1, LLONG_MAX, "1gb", NULL, NULL,
+      "most unparsed bytes buffered per client (and per node output)" },
+    { "client-output-buffer-limit", CONFIG_MEMORY, SETTING(output_buffer_limit),
+      1, LLONG_MAX, "256mb", NULL, NULL,
+      "a client whose pending replies exceed this is closed" },
+    { "max-pipeline", CONFIG_INTEGER, SETTING(max_pipeline), 1, 1000000, "1024",
+      NULL, NULL, "requests in flight per client before the proxy stops reading it" },
+    { "loglevel", CONFIG_ENUM, SETTING(loglevel), 0, 0, "notice",
+      loglevel_names, NULL, "debug, verbose, notice or warning" },
+    { "logfile", CONFIG_STRING, SETTING(logfile), 0, PATH_MAX, "",
+      NULL, NULL, "log file (empty: standard error)" },
+    { "pidfile", CONFIG_STRING, SETTING(pidfile), 0, PATH_MAX, "",
+      NULL, NULL, "file to write the process id to (empty: none)" },
+    { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+/* Splits "host:port" at the last colon; "[v6]:port" drops the brackets. */
+static int
+split_host_port(const char *text, char *host, size_t host_size, const char **port)
+{
+    const char *colon = strrchr(text, ':');
+    const char *start = text;
+    size_t length;
+
+    if (colon == NULL || colon == text || colon[1] == '\0') {
+        return -1;
+    }
+    length = (size_t)(colon - text);
+    if (text[0] == '[') {
+        if (length < 3 || text[length - 1] != ']') {
+            return -1;
+        }
+        start = text + 1;
+        length -= 2;
+    }
+    if (length >= host_size) {
+        return -1;
+    }
+    memcpy(host, start, length);
+    host[length] = '\0';
+    *port = colon + 1;
+    return 0;
+}
+
+int
+proxy_parse_node_address(const char *text, struct proxy_node_address *node,
+                         char *error, size_t error_size)
+{
+    const char *port_text;
+    long long port;
+
+    memset(node, 0, sizeof(*node));
+    if (split_host_port(text, node->host, sizeof(node->host), &port_text) != 0) {
+        snprintf(error, error_size, "'node' wants HOST:PORT, got '%s'", text);
+        return -1;
+    }
+    if (!string_to_long_long(port_text, strlen(port_text), &port) ||
+        port < 1 || port > 65535) {
+        snprintf(error, error_size, "'node' wants a port from 1 to 65535, got '%s'",
+                 port_text);
+        return -1;
+    }
+    node->port = (int)port;
+    snprintf(node->address, sizeof(node->address), "%s:%d", node->host, node->port);
+    /* The address is the default name; too long to be one: left empty. */
+    if (strlen(node->address) < sizeof(node->name)) {
+        memcpy(node->name, node->address, strlen(node->address) + 1);
+    }
+    return 0;
+}
+
+/* Grows the node array so one more fits.  Returns 0 or -1. */
+static int
+settings_reserve_node(struct proxy_settings *settings)
+{
+    struct proxy_node_address *grown;
+    int capacity;
+
+    if (settings->node_count < settings->node_capacity) {
+        return 0;
+    }
+    capacity = settings->node_capacity ? settings->node_capacity * 2 : NODE_CAPACITY_FIRST;
+    grown = realloc(settings->nodes, (size_t)capacity * sizeof(*grown));
+    if (grown == NULL) {
+        return -1;
+    }
+    settings->nodes = grown;
+    settings->node_capacity = capacity;
+    return 0;
+}
+
+/* `node HOST:PORT [NAME]`: appends one node; names must be unique. */
+static int
+settings_set_node(const struct config_option *option, void *target,
+                  int argc, char **argv, char *error, size_t error_size)
+{
+    struct proxy_settings *settings = target;
+    struct proxy_node_address node;
+    int i;
+
+    (void)option;
+    if (argc < 1 || argc > 2) {
+        snprintf(error, error_size, "'node' wants HOST:PORT [NAME], got %d values", argc);
+        return -1;
+    }
+    if (proxy_parse_node_address(argv[0], &node, error, error_size) != 0) {
+        return -1;
+    }
+    if (argc == 2) {
+        if (argv[1][0] == '\0' || strlen(argv[1]) >= sizeof(node.name)) {
+            snprintf(error, error_size, "'node' name must have 1 to %zu bytes",
+                     sizeof(node.name) - 1);
+            return -1;
+        }
+        snprintf(node.name, sizeof(node.name), "%s", argv[1]);
+    } else if (node.name[0] == '\0') {
+        snprintf(error, error_size, "'node' address %s is too long to be its name; "
+                 "give a NAME", node.address);
+        return -1;
+    }
+    for (i = 0; i < settings->node_count; i++) {
+        if (strcmp(settings->nodes[i].name, node.name) == 0) {
+            snprintf(error, error_size, "'node' %s is configured twice", node.name);
+            return -1;
+        }
+    }
+    if (settings->node_count >= PLACEMENT_MAX_MEMBERS) {
+        snprintf(error, error_size, "at most %d nodes", PLACEMENT_MAX_MEMBERS);
+        return -1;
+    }
+    if (settings_reserve_node(settings) != 0) {
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
+    settings->nodes[settings->node_count++] = node;
+    return 0;
+}
+
+/* Checks that need the whole configuration. */
+static int
+settings_check(const struct proxy_settings *settings, char *error, size_t error_size)
+{
+    if (settings->node_count == 0) {
+        snprintf(error, error_size, "no node configured (add 'node HOST:PORT' lines)");
+        return -1;
+    }
+    return 0;
+}
+
+int
+proxy_settings_load(struct proxy_settings *settings, const char *path,
+                    int argc, char **argv, int first,
+                    char *error, size_t error_size)
+{
+    memset(settings, 0, sizeof(*settings));
+    if (config_apply_defaults(proxy_settings_table, settings, error, error_size) != 0) {
+        return -1;
+    }
+    if (path != NULL &&
+        config_load_file(proxy_settings_table, settings, path, error, error_size) != 0) {
+        return -1;
+    }
+    if (first < argc &&
+        config_apply_arguments(proxy_settings_table, settings, argc, argv, first,
+                               error, error_size) != 0) {
+        return -1;
+    }
+    return settings_check(settings, error, error_size);
+}
+
+void
+proxy_settings_free(struct proxy_settings *settings)
+{
+    free(settings->nodes);
+    settings->nodes = NULL;
+    settings->node_count = 0;
+    settings->node_capacity = 0;
+}

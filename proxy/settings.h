@@ -1,0 +1,62 @@
+/*
+ * settings.h — herd-proxy's options: what herd.conf and `--name value`
+ * arguments may set (the table itself is in proxy/settings.c).
+ */
+#ifndef HERD_PROXY_SETTINGS_H
+#define HERD_PROXY_SETTINGS_H
+
+#include <limits.h>
+#include "shared/config.h"
+#include "shared/placement.h"
+
+#define PROXY_HOST_MAX    256
+#define PROXY_ADDRESS_MAX (PROXY_HOST_MAX + 8)
+
+/* One `node HOST:PORT [NAME]` line. */
+struct proxy_node_address {
+    char host[PROXY_HOST_MAX];
+    int  port;
+    char address[PROXY_ADDRESS_MAX];  /* "HOST:PORT", used in error texts */
+    char name[PLACEMENT_ID_MAX];      /* placement identity; default address */
+};
+
+/* Settings read from the config file and the command line. */
+struct proxy_settings {
+    char      bind[PROXY_HOST_MAX];   /* listen address */
+    long long port;                   /* client port */
+    struct proxy_node_address *nodes; /* in configuration order */
+    int       node_count;
+    int       node_capacity;
+    long long replicas;               /* copies per slot (placement) */
+    long long node_timeout;           /* ms a node may take to answer */
+    long long node_reconnect_interval;/* ms before the first reconnect */
+    long long maxclients;
+    long long timeout;                /* idle client seconds; 0: never */
+    long long max_bulk_length;        /* proto-max-bulk-len */
+    long long max_multibulk_count;    /* proto-max-multibulk-len */
+    long long max_inline_length;      /* proto-inline-max-size */
+    long long query_buffer_limit;     /* client-query-buffer-limit */
+    long long output_buffer_limit;    /* client-output-buffer-limit */
+    long long max_pipeline;           /* requests in flight per client */
+    int       loglevel;               /* enum log_level */
+    char      logfile[PATH_MAX];
+    char      pidfile[PATH_MAX];
+};
+
+/* The option table (ends with a NULL name). */
+extern const struct config_option proxy_settings_table[];
+
+/* Applies defaults, then the file (when path is not NULL), then the
+ * `--name value` arguments from argv[first..argc), then checks the result.
+ * Returns 0, or -1 with a message ("file:line: ..." for file errors). */
+int  proxy_settings_load(struct proxy_settings *settings, const char *path,
+                         int argc, char **argv, int first,
+                         char *error, size_t error_size);
+void proxy_settings_free(struct proxy_settings *settings);
+
+/* Parses "HOST:PORT" (IPv6 as "[::1]:7001" or "::1:7001").  Returns 0 or
+ * -1 with a message. */
+int  proxy_parse_node_address(const char *text, struct proxy_node_address *node,
+                              char *error, size_t error_size);
+
+#endif
