@@ -52,4 +52,27 @@ void db_value_release(struct db_value *value);
 /* Number of keys (including ones expired but not yet reclaimed). */
 long long db_size(struct server *server);
 
+/* --- Beyond the command API: opening, header-only lookups, maintenance. --- */
+
+/* Opens the data directory and builds the key index from it; after an
+ * unclean stop every record's CRC is checked and corrupt records are
+ * dropped (and logged).  Returns 0, or -1 with a message in error. */
+int  db_open(struct server *server, char *error, size_t error_size);
+/* Commits, syncs and closes; `clean` writes the clean-shutdown marker. */
+int  db_close(struct server *server, int clean);
+/* Type and expiry of a key (reads only the record's header).  An expired
+ * key is deleted and reported as DB_NOT_FOUND.  Does not count keyspace
+ * hits/misses.  type / expire_ms may be NULL. */
+int  db_peek(struct server *server, const char *key, size_t key_length,
+             int *type, int64_t *expire_ms);
+/* 1 when an expiry (absolute Unix ms, 0 = none) has passed at `now_ms`. */
+int  db_is_expired(int64_t expire_ms, uint64_t now_ms);
+/* Deletes a key whose expiry passed (active expiry): counts expired_keys.
+ * Returns DB_FOUND, DB_NOT_FOUND or DB_ERROR. */
+int  db_delete_expired(struct server *server, const char *key, size_t key_length);
+/* Removes every key (FLUSHDB / FLUSHALL).  Returns 0 or DB_ERROR. */
+int  db_flush(struct server *server);
+/* Keys that have an expiry. */
+long long db_expires_count(struct server *server);
+
 #endif

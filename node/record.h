@@ -50,5 +50,51 @@ int  record_decode(const char *record, size_t size, struct record_header *header
 int  record_decode_header(const char *record, size_t size,
                           struct record_header *header);
 const char *record_type_name(int type);   /* "string", "none", ... */
+/* The record type named by a TYPE/SCAN TYPE name ("string", "hash", ...);
+ * -1 when the name is unknown.  Case-insensitive. */
+int  record_type_from_name(const char *name, size_t length);
+
+/* Big-endian helpers shared by the record format and the key index. */
+static inline void
+record_write_be16(unsigned char *out, uint16_t value)
+{
+    out[0] = (unsigned char)(value >> 8);
+    out[1] = (unsigned char)value;
+}
+
+static inline void
+record_write_be32(unsigned char *out, uint32_t value)
+{
+    out[0] = (unsigned char)(value >> 24);
+    out[1] = (unsigned char)(value >> 16);
+    out[2] = (unsigned char)(value >> 8);
+    out[3] = (unsigned char)value;
+}
+
+static inline void
+record_write_be64(unsigned char *out, uint64_t value)
+{
+    record_write_be32(out, (uint32_t)(value >> 32));
+    record_write_be32(out + 4, (uint32_t)value);
+}
+
+static inline uint16_t
+record_read_be16(const unsigned char *in)
+{
+    return (uint16_t)((in[0] << 8) | in[1]);
+}
+
+static inline uint32_t
+record_read_be32(const unsigned char *in)
+{
+    return ((uint32_t)in[0] << 24) | ((uint32_t)in[1] << 16) |
+           ((uint32_t)in[2] << 8) | (uint32_t)in[3];
+}
+
+static inline uint64_t
+record_read_be64(const unsigned char *in)
+{
+    return ((uint64_t)record_read_be32(in) << 32) | record_read_be32(in + 4);
+}
 
 #endif

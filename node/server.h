@@ -16,6 +16,12 @@
 #include "shared/clock.h"
 #include "shared/commands.h"
 
+#ifndef HERD_VERSION
+#define HERD_VERSION "0.1.0"
+#endif
+/* The Redis version herd-node reports (client libraries parse it). */
+#define HERD_REDIS_VERSION "7.0.15"
+
 /* How hard the node works to keep acknowledged writes on disk. */
 enum fsync_policy {
     FSYNC_ALWAYS,    /* fsync before replying to each write batch */
@@ -49,13 +55,14 @@ struct node_settings {
 #define CLIENT_CLOSE_AFTER_REPLY (1u << 0)  /* QUIT or protocol error */
 #define CLIENT_WAITING_COMMIT    (1u << 1)  /* replies held until commit */
 #define CLIENT_CLOSING           (1u << 2)  /* freed when output drains */
+#define CLIENT_OUTPUT_PAUSED     (1u << 3)  /* output over the soft limit: not reading */
 
 /* One connected client. */
 struct client {
     uint64_t             id;
     struct server       *server;
     struct bufferevent  *connection;
-    struct evbuffer     *reply;        /* output buffer of connection */
+    struct evbuffer     *reply;        /* replies not yet handed to connection */
     struct resp_parser   parser;
     /* The request being executed (valid during its handler only). */
     int                  argc;
@@ -71,6 +78,7 @@ struct client {
     uint64_t             created_ms;
     uint64_t             last_interaction_ms;
     int                  fd;
+    char                 last_command[64]; /* "client|list": CLIENT LIST cmd= */
     TAILQ_ENTRY(client)  clients_link;     /* server->clients */
     TAILQ_ENTRY(client)  commit_link;      /* server->waiting_commit */
 };
@@ -88,7 +96,21 @@ struct server_stats {
     uint64_t keyspace_misses;
     uint64_t expired_keys;
     uint64_t protocol_errors;
+    uint64_t output_limit_disconnections;
+    uint64_t expire_cycles;
+    uint64_t expire_time_limit_reached;   /* active expire cycles that ran out of time */
 };
+
+/* What the start-up load of the data file found (INFO storage). */
+struct server_load_info {
+    int      previous_stop_clean;   /* clean-shutdown marker was present */
+    uint64_t records;               /* records read */
+    uint64_t corrupt_dropped;       /* records failing their CRC, removed */
+    uint64_t tombstones;            /* tombstone records (treated as absent) */
+    uint64_t duration_ms;
+};
+
+struct keyindex;
 
 /* The node's one context. */
 struct server {
@@ -109,6 +131,17 @@ struct server {
     struct event         *cron_event;      /* active expire, idle clients */
     struct event         *signal_events[3];
     char                  run_id[41];
+    /* Added by the server/storage implementation. */
+    struct keyindex      *keyindex;        /* in-memory key and expiry index */
+    struct server_load_info load;
+    char                 *scratch;         /* record encoding buffer */
+    size_t                scratch_size;
+    uint64_t              random_state;    /* RANDOMKEY */
+    int                   listener_paused; /* accept failed (EMFILE): retry from cron */
+    uint64_t              accept_error_logged_ms; /* rate limit of that warning */
+    uint64_t              expire_budget_us;/* active expire time budget per cycle */
+    int                   shutting_down;
+    uint64_t              batch_commands;  /* commands run in the open batch */
 };
 
 /* A command implementation: reads c->argv, writes to c->reply. */
@@ -125,5 +158,26 @@ COMMAND_TABLE(DECLARE_HANDLER)
 #undef DECLARE_HANDLER
 
 uint64_t server_now_ms(void);
+
+/* Lifecycle (node/server.c).  server_init() expects settings to be filled
+ * in; it opens the data directory and the listener.  server_run() runs the
+ * event loop until SIGTERM/SIGINT; server_close() commits, syncs and writes
+ * the clean-shutdown marker when `clean`.  Each returns 0 or -1 (with a
+ * message in error for server_init). */
+int  server_init(struct server *server, char *error, size_t error_size);
+int  server_run(struct server *server);
+int  server_close(struct server *server, int clean);
+
+/* Ends the open write batch now: commit (+fsync per policy), then release
+ * the replies held for it. */
+void server_commit_batch(struct server *server);
+/* Called by the db layer when a write opened a new batch: schedules the
+ * low-priority commit event. */
+void server_batch_opened(struct server *server);
+
+/* One CLIENT LIST line (without the trailing newline) into out. */
+void client_describe(struct client *c, struct evbuffer *out);
+/* Closes a client once its pending output is flushed. */
+void client_close_after_reply(struct client *c);
 
 #endif

@@ -1,0 +1,512 @@
+/*
+ * db.c — the keyspace as commands see it (see db.h): records in storage,
+ * the in-memory key index beside them, versions, lazy expiry.
+ *
+ * Invariant: a key is in the key index exactly when storage holds a live
+ * (non-tombstone) record for it, with the same type and expiry.  Every
+ * function here that changes storage changes the index in the same call.
+ *
+ * "Now" for expiry decisions is server->command_time_ms, set when a command
+ * starts, so one command sees one consistent time (as Redis does).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <tcutil.h>
+#include "shared/clock.h"
+#include "shared/log.h"
+#include "node/server.h"
+#include "node/storage.h"
+#include "node/keyindex.h"
+#include "node/db.h"
+
+/* Records bigger than this are encoded in a buffer of their own rather
+ * than the server's reusable scratch buffer (so it never stays huge). */
+#define DB_SCRATCH_KEEP_LIMIT (1024 * 1024)
+
+int
+db_is_expired(int64_t expire_ms, uint64_t now_ms)
+{
+    return expire_ms > 0 && (int64_t)now_ms > expire_ms;
+}
+
+static uint64_t
+db_now(struct server *server)
+{
+    return server->command_time_ms != 0 ? server->command_time_ms : server_now_ms();
+}
+
+static struct version
+db_new_version(struct server *server)
+{
+    struct version version;
+
+    version.clock = hlc_now(&server->clock);
+    version.node = (uint16_t)server->settings.node_index;
+    return version;
+}
+
+/* Returns a buffer of `size` bytes for encoding a record. */
+static char *
+db_encode_buffer(struct server *server, size_t size)
+{
+    char *grown;
+
+    if (size > DB_SCRATCH_KEEP_LIMIT) {
+        return malloc(size);
+    }
+    if (size > server->scratch_size) {
+        grown = realloc(server->scratch, size);
+        if (grown == NULL) {
+            return NULL;
+        }
+        server->scratch = grown;
+        server->scratch_size = size;
+    }
+    return server->scratch;
+}
+
+static void
+db_encode_buffer_done(struct server *server, char *buffer)
+{
+    if (buffer != server->scratch) {
+        free(buffer);
+    }
+}
+
+/* Every storage write goes through here first: it opens the batch and, if
+ * this write started it, tells the server to schedule the commit. */
+static void
+db_prepare_write(struct server *server)
+{
+    if (storage_begin(server->storage)) {
+        server_batch_opened(server);
+    }
+}
+
+/* Removes a key from storage and the index. */
+static int
+db_remove(struct server *server, const char *key, size_t key_length)
+{
+    db_prepare_write(server);
+    if (storage_delete(server->storage, key, key_length) < 0) {
+        return DB_ERROR;
+    }
+    keyindex_remove(server->keyindex, key, key_length);
+    return DB_FOUND;
+}
+
+int
+db_delete_expired(struct server *server, const char *key, size_t key_length)
+{
+    int result = db_remove(server, key, key_length);
+
+    if (result == DB_FOUND) {
+        server->stats.expired_keys++;
+    }
+    return result;
+}
+
+/* Reads the stored header of a key (no CRC check, no expiry handling).
+ * Returns DB_FOUND, DB_NOT_FOUND or DB_ERROR. */
+static int
+db_read_header(struct server *server, const char *key, size_t key_length,
+               struct record_header *header)
+{
+    char buffer[RECORD_HEADER_SIZE];
+    size_t size;
+    int result = storage_get_prefix(server->storage, key, key_length, buffer,
+                                    sizeof(buffer), &size);
+
+    if (result <= 0) {
+        return result < 0 ? DB_ERROR : DB_NOT_FOUND;
+    }
+    if (record_decode_header(buffer, size, header) != 0) {
+        log_warning("db: record of a %zu-byte key has a bad header", key_length);
+        return DB_ERROR;
+    }
+    return DB_FOUND;
+}
+
+/* Shared checks after reading a header: tombstones are absent and expired
+ * keys are deleted.  Returns DB_FOUND, DB_NOT_FOUND or DB_ERROR. */
+static int
+db_check_live(struct server *server, const char *key, size_t key_length,
+              const struct record_header *header)
+{
+    if (header->type == RECORD_TOMBSTONE) {
+        return DB_NOT_FOUND;
+    }
+    if (db_is_expired(header->expire_ms, db_now(server))) {
+        return db_delete_expired(server, key, key_length) == DB_ERROR ?
+               DB_ERROR : DB_NOT_FOUND;
+    }
+    return DB_FOUND;
+}
+
+static void
+db_count_lookup(struct server *server, int result)
+{
+    if (result == DB_FOUND) {
+        server->stats.keyspace_hits++;
+    } else if (result == DB_NOT_FOUND) {
+        server->stats.keyspace_misses++;
+    }
+}
+
+/* Reads and verifies a whole record.  On DB_FOUND *record (malloc'd) and
+ * the decoded header/payload are filled in. */
+static int
+db_read_record(struct server *server, const char *key, size_t key_length,
+               char **record, struct record_header *header,
+               const char **payload, size_t *payload_length)
+{
+    size_t size;
+    int found = storage_get(server->storage, key, key_length, record, &size);
+    int result;
+
+    if (found <= 0) {
+        return found < 0 ? DB_ERROR : DB_NOT_FOUND;
+    }
+    if (record_decode(*record, size, header, payload, payload_length) != 0) {
+        log_warning("db: record of a %zu-byte key failed its checksum", key_length);
+        free(*record);
+        return DB_ERROR;
+    }
+    result = db_check_live(server, key, key_length, header);
+    if (result != DB_FOUND) {
+        free(*record);
+    }
+    return result;
+}
+
+int
+db_lookup(struct server *server, const char *key, size_t key_length,
+          struct db_value *value)
+{
+    struct record_header header;
+    const char *payload;
+    size_t length;
+    char *record;
+    int result;
+
+    memset(value, 0, sizeof(*value));
+    result = db_read_record(server, key, key_length, &record, &header,
+                            &payload, &length);
+    db_count_lookup(server, result);
+    if (result != DB_FOUND) {
+        return result;
+    }
+    /* Reuse TC's buffer: it has room for a trailing NUL after the record. */
+    memmove(record, payload, length);
+    record[length] = '\0';
+    value->type = header.type;
+    value->version = header.version;
+    value->expire_ms = header.expire_ms;
+    value->data = record;
+    value->length = length;
+    return DB_FOUND;
+}
+
+int
+db_lookup_header(struct server *server, const char *key, size_t key_length,
+                 struct db_value *value)
+{
+    struct record_header header;
+    int result;
+
+    memset(value, 0, sizeof(*value));
+    result = db_read_header(server, key, key_length, &header);
+    if (result == DB_ERROR) {
+        return DB_ERROR;
+    }
+    if (result == DB_FOUND) {
+        result = db_check_live(server, key, key_length, &header);
+    }
+    db_count_lookup(server, result);
+    if (result == DB_FOUND) {
+        value->type = header.type;
+        value->version = header.version;
+        value->expire_ms = header.expire_ms;
+    }
+    return result;
+}
+
+/* Encodes and stores a record, then updates the index.  The index is only
+ * touched when the key is new or its type or expiry changed: the stored
+ * header (an O(1) hash lookup) tells, where the ordered index would cost
+ * a tree search. */
+static int
+db_store(struct server *server, const char *key, size_t key_length,
+         const struct record_header *header, const void *data, size_t length)
+{
+    size_t size = RECORD_HEADER_SIZE + length;
+    char *buffer = db_encode_buffer(server, size);
+    struct record_header old;
+    int previous, result = 0;
+
+    if (buffer == NULL) {
+        return DB_ERROR;
+    }
+    record_encode(buffer, header, data, length);
+    previous = db_read_header(server, key, key_length, &old);
+    db_prepare_write(server);
+    if (previous == DB_ERROR ||
+        storage_put(server->storage, key, key_length, buffer, size) != 0) {
+        result = DB_ERROR;
+    } else if (previous == DB_NOT_FOUND || old.type == RECORD_TOMBSTONE ||
+               old.type != header->type || old.expire_ms != header->expire_ms) {
+        keyindex_set(server->keyindex, key, key_length, header->type,
+                     header->expire_ms);
+    }
+    db_encode_buffer_done(server, buffer);
+    return result;
+}
+
+int
+db_write(struct server *server, const char *key, size_t key_length,
+         int type, const void *data, size_t length, int64_t expire_ms)
+{
+    struct record_header header;
+
+    header.type = type;
+    header.version = db_new_version(server);
+    header.expire_ms = expire_ms;
+    return db_store(server, key, key_length, &header, data, length);
+}
+
+int
+db_delete(struct server *server, const char *key, size_t key_length)
+{
+    struct record_header header;
+    int result = db_read_header(server, key, key_length, &header);
+
+    if (result != DB_FOUND || header.type == RECORD_TOMBSTONE) {
+        return result == DB_ERROR ? DB_ERROR : DB_NOT_FOUND;
+    }
+    if (db_is_expired(header.expire_ms, db_now(server))) {
+        result = db_delete_expired(server, key, key_length);
+        return result == DB_ERROR ? DB_ERROR : DB_NOT_FOUND;
+    }
+    return db_remove(server, key, key_length);
+}
+
+int
+db_set_expire(struct server *server, const char *key, size_t key_length,
+              int64_t expire_ms)
+{
+    struct record_header header;
+    const char *payload;
+    size_t length;
+    char *record;
+    int result;
+
+    result = db_read_record(server, key, key_length, &record, &header,
+                            &payload, &length);
+    if (result != DB_FOUND) {
+        return result;
+    }
+    if (expire_ms != 0 && expire_ms <= (int64_t)db_now(server)) {
+        free(record);
+        return db_remove(server, key, key_length);
+    }
+    header.version = db_new_version(server);
+    header.expire_ms = expire_ms;
+    result = db_store(server, key, key_length, &header, payload, length);
+    free(record);
+    return result == 0 ? DB_FOUND : DB_ERROR;
+}
+
+void
+db_value_release(struct db_value *value)
+{
+    free(value->data);
+    value->data = NULL;
+    value->length = 0;
+}
+
+long long
+db_size(struct server *server)
+{
+    return (long long)keyindex_count(server->keyindex);
+}
+
+long long
+db_expires_count(struct server *server)
+{
+    return (long long)keyindex_expires_count(server->keyindex);
+}
+
+int
+db_peek(struct server *server, const char *key, size_t key_length,
+        int *type, int64_t *expire_ms)
+{
+    struct record_header header;
+    int result = db_read_header(server, key, key_length, &header);
+
+    if (result == DB_FOUND) {
+        result = db_check_live(server, key, key_length, &header);
+    }
+    if (result == DB_FOUND) {
+        if (type != NULL) {
+            *type = header.type;
+        }
+        if (expire_ms != NULL) {
+            *expire_ms = header.expire_ms;
+        }
+    }
+    return result;
+}
+
+int
+db_flush(struct server *server)
+{
+    if (storage_vanish(server->storage) != 0) {
+        return DB_ERROR;
+    }
+    keyindex_clear(server->keyindex);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Start-up: building the index from the data file
+ * ------------------------------------------------------------------------ */
+
+/* State of the start-up walk over the data file. */
+struct db_loader {
+    struct server *server;
+    int            validate;       /* check every CRC (unclean stop) */
+    uint64_t       highest_clock;  /* newest version seen */
+    TCLIST        *corrupt;        /* keys to drop after the walk */
+};
+
+static int
+db_load_record(const char *key, size_t key_length, const char *record,
+               size_t size, void *context)
+{
+    struct db_loader *loader = context;
+    struct server *server = loader->server;
+    struct record_header header;
+    int decoded;
+
+    server->load.records++;
+    if (loader->validate) {
+        decoded = record_decode(record, size, &header, NULL, NULL);
+    } else {
+        decoded = record_decode_header(record, size, &header);
+    }
+    if (decoded != 0) {
+        tclistpush(loader->corrupt, key, (int)key_length);
+        return 0;
+    }
+    if (header.version.clock > loader->highest_clock) {
+        loader->highest_clock = header.version.clock;
+    }
+    if (header.type == RECORD_TOMBSTONE) {
+        server->load.tombstones++;
+        return 0;
+    }
+    keyindex_set(server->keyindex, key, key_length, header.type, header.expire_ms);
+    return 0;
+}
+
+/* Copies up to 32 bytes of a key for a log line, non-printable bytes as
+ * '.'. */
+static void
+db_printable_key(const char *key, int size, char *out, size_t out_size)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < out_size && (int)i < size; i++) {
+        out[i] = (key[i] >= ' ' && key[i] <= '~') ? key[i] : '.';
+    }
+    out[i] = '\0';
+}
+
+/* Removes the records that failed validation, in one committed batch. */
+static int
+db_drop_corrupt(struct server *server, TCLIST *corrupt)
+{
+    char printable[33];
+    int index, size;
+    const char *key;
+
+    for (index = 0; index < tclistnum(corrupt); index++) {
+        key = tclistval(corrupt, index, &size);
+        db_printable_key(key, size, printable, sizeof(printable));
+        log_warning("db: dropping a corrupt record (key of %d bytes: '%s')",
+                    size, printable);
+        if (storage_delete(server->storage, key, (size_t)size) < 0) {
+            return -1;
+        }
+        server->load.corrupt_dropped++;
+    }
+    return storage_commit(server->storage);
+}
+
+static int
+db_load(struct server *server, char *error, size_t error_size)
+{
+    struct db_loader loader;
+    uint64_t started = monotonic_microseconds();
+    int result = -1;
+
+    memset(&loader, 0, sizeof(loader));
+    loader.server = server;
+    loader.validate = !server->load.previous_stop_clean;
+    loader.corrupt = tclistnew();
+    if (storage_iterate(server->storage, db_load_record, &loader) != 0) {
+        snprintf(error, error_size, "cannot read %s; refusing to serve it",
+                 storage_path(server->storage));
+        goto out;
+    }
+    if (db_drop_corrupt(server, loader.corrupt) != 0) {
+        snprintf(error, error_size, "cannot remove corrupt records from %s",
+                 storage_path(server->storage));
+        goto out;
+    }
+    if (loader.highest_clock > server->clock.last) {
+        server->clock.last = loader.highest_clock;
+    }
+    server->load.duration_ms = (monotonic_microseconds() - started) / 1000;
+    result = 0;
+
+out:
+    tclistdel(loader.corrupt);
+    return result;
+}
+
+int
+db_open(struct server *server, char *error, size_t error_size)
+{
+    struct storage_options options;
+
+    options.dir = server->settings.dir;
+    options.hash_buckets = server->settings.hash_buckets;
+    options.mmap_size = server->settings.mmap_size;
+    options.fsync_policy = server->settings.fsync;
+    server->storage = storage_open(&options, error, error_size);
+    if (server->storage == NULL) {
+        return -1;
+    }
+    server->keyindex = keyindex_new();
+    if (server->keyindex == NULL) {
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
+    server->load.previous_stop_clean = storage_was_clean(server->storage);
+    return db_load(server, error, error_size);
+}
+
+int
+db_close(struct server *server, int clean)
+{
+    int result = storage_close(server->storage, clean);
+
+    server->storage = NULL;
+    keyindex_free(server->keyindex);
+    server->keyindex = NULL;
+    free(server->scratch);
+    server->scratch = NULL;
+    server->scratch_size = 0;
+    return result;
+}

@@ -1,0 +1,878 @@
+/*
+ * server.c — herd-node's event loop: the listener, client connections,
+ * request parsing and dispatch, held replies and group commit, the cron
+ * and signals.
+ *
+ * Replies.  Handlers write into c->reply, an evbuffer of the client's own
+ * (not the bufferevent's output).  When the client's input has been
+ * processed, client_flush() writes c->reply straight to the socket (as
+ * Redis does) and only what the socket does not take goes to the
+ * bufferevent's output, which libevent then writes when the socket is
+ * writable.  Compared with always going through the bufferevent this saves
+ * two epoll_ctl calls per request burst.
+ *
+ * Group commit.  The event base has two priorities.  All I/O runs at
+ * priority 0; the commit event runs at priority 1, so libevent fires it
+ * only once a loop turn has no I/O callbacks left.  The first write of a
+ * turn opens a storage batch and activates the commit event.  Every client
+ * that ran a command while the batch was open is "held": it is put on
+ * server->waiting_commit and client_flush() leaves its replies in c->reply,
+ * so nothing of them reaches the socket.  The commit event commits the
+ * batch (and fsyncs it under `fsync always`) and then flushes every held
+ * client.  So no reply that depends on a write leaves the node before the
+ * write is committed.  A batch is also committed early, between two
+ * commands, once it reaches BATCH_MAX_WRITES writes or BATCH_MAX_BYTES
+ * bytes.
+ *
+ * Closing.  bufferevent_free() does not flush, so a client that must be
+ * closed after its last reply (QUIT, protocol error) stops reading and is
+ * freed once everything is written: by client_flush() when the socket
+ * took it all, else by the write callback when the output drains.
+ *
+ * Backpressure.  While a client's pending output is above a soft limit
+ * (half the output buffer limit, at most 64 MB) the node stops reading its
+ * socket, so TCP flow control slows a client that sends faster than it
+ * reads; requests already read are still executed.  Reading resumes when
+ * the output has drained to half the soft limit (write low-watermark
+ * callback, or at once when the socket took everything).  Above the hard
+ * limit (client-output-buffer-limit) the client is closed, as Redis does:
+ * a client that pipelines requests and never reads its replies is
+ * disconnected.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include "shared/clock.h"
+#include "shared/commands.h"
+#include "shared/log.h"
+#include "shared/reply.h"
+#include "shared/resp.h"
+#include "node/db.h"
+#include "node/expire.h"
+#include "node/keyindex.h"
+#include "node/server.h"
+#include "node/settings.h"
+#include "node/storage.h"
+
+#define PRIORITY_IO          0
+#define PRIORITY_COMMIT      1
+#define PRIORITY_COUNT       2
+#define BATCH_MAX_WRITES     1000
+#define BATCH_MAX_BYTES      (4 * 1024 * 1024)
+#define OUTPUT_SOFT_LIMIT_MAX (64LL * 1024 * 1024)
+#define LISTEN_BACKLOG       511
+#define MAX_CLIENTS_MESSAGE  "-ERR max number of clients reached\r\n"
+
+static void client_process_input(struct client *c);
+static int client_flush(struct client *c);
+
+uint64_t
+server_now_ms(void)
+{
+    return wall_clock_milliseconds(NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * Clients
+ * ------------------------------------------------------------------------ */
+
+/* Formats an address as Redis does: "1.2.3.4:5" or "[::1]:5". */
+static void
+format_address(const struct sockaddr_storage *address, char *out, size_t size)
+{
+    char host[INET6_ADDRSTRLEN];
+    int port;
+
+    if (address->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)address;
+
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+        snprintf(out, size, "[%s]:%d", host, port);
+    } else if (address->ss_family == AF_INET) {
+        const struct sockaddr_in *in4 = (const struct sockaddr_in *)address;
+
+        inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
+        port = ntohs(in4->sin_port);
+        snprintf(out, size, "%s:%d", host, port);
+    } else {
+        snprintf(out, size, "?:0");
+    }
+}
+
+static void
+client_fill_addresses(struct client *c)
+{
+    struct sockaddr_storage address;
+    socklen_t length = sizeof(address);
+
+    memset(&address, 0, sizeof(address));
+    if (getpeername(c->fd, (struct sockaddr *)&address, &length) != 0) {
+        address.ss_family = AF_UNSPEC;
+    }
+    format_address(&address, c->address, sizeof(c->address));
+    length = sizeof(address);
+    memset(&address, 0, sizeof(address));
+    if (getsockname(c->fd, (struct sockaddr *)&address, &length) != 0) {
+        address.ss_family = AF_UNSPEC;
+    }
+    format_address(&address, c->local_address, sizeof(c->local_address));
+}
+
+static void
+client_free(struct client *c)
+{
+    struct server *server = c->server;
+
+    TAILQ_REMOVE(&server->clients, c, clients_link);
+    if (c->flags & CLIENT_WAITING_COMMIT) {
+        TAILQ_REMOVE(&server->waiting_commit, c, commit_link);
+    }
+    bufferevent_free(c->connection);
+    evbuffer_free(c->reply);
+    resp_parser_free(&c->parser);
+    free(c);
+    server->client_count--;
+    if (server->listener_paused && server->listener != NULL) {
+        evconnlistener_enable(server->listener);
+        server->listener_paused = 0;
+    }
+}
+
+void
+client_close_after_reply(struct client *c)
+{
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    bufferevent_disable(c->connection, EV_READ);
+}
+
+/* Holds the client's replies until the open batch commits. */
+static void
+client_hold(struct client *c)
+{
+    if (c->flags & CLIENT_WAITING_COMMIT) {
+        return;
+    }
+    c->flags |= CLIENT_WAITING_COMMIT;
+    TAILQ_INSERT_TAIL(&c->server->waiting_commit, c, commit_link);
+}
+
+/* Bytes of reply not yet written to the socket. */
+static size_t
+client_pending_output(struct client *c)
+{
+    return evbuffer_get_length(c->reply) +
+           evbuffer_get_length(bufferevent_get_output(c->connection));
+}
+
+static long long
+output_soft_limit(const struct server *server)
+{
+    long long limit = server->settings.output_buffer_limit;
+
+    if (limit <= 0 || limit / 2 > OUTPUT_SOFT_LIMIT_MAX) {
+        return OUTPUT_SOFT_LIMIT_MAX;
+    }
+    return limit / 2;
+}
+
+/* Applies the output limits after a command.  Returns -1 if the client was
+ * closed (and freed). */
+static int
+client_check_output(struct client *c)
+{
+    struct server *server = c->server;
+    size_t pending = client_pending_output(c);
+    long long soft = output_soft_limit(server);
+    struct evbuffer *line;
+
+    if (server->settings.output_buffer_limit > 0 &&
+        (long long)pending > server->settings.output_buffer_limit) {
+        line = evbuffer_new();
+        client_describe(c, line);
+        evbuffer_add(line, "", 1);
+        log_warning("Client %s closed for overcoming of output buffer limits.",
+                    (const char *)evbuffer_pullup(line, -1));
+        evbuffer_free(line);
+        server->stats.output_limit_disconnections++;
+        client_free(c);
+        return -1;
+    }
+    if ((long long)pending > soft && !(c->flags & CLIENT_OUTPUT_PAUSED)) {
+        c->flags |= CLIENT_OUTPUT_PAUSED;
+        bufferevent_disable(c->connection, EV_READ);
+        bufferevent_setwatermark(c->connection, EV_WRITE, (size_t)(soft / 2), 0);
+    }
+    return 0;
+}
+
+/* Remembers the command for CLIENT LIST's cmd= ("client|list" style). */
+static void
+client_note_command(struct client *c, const struct command_info *info)
+{
+    size_t length, i;
+
+    if ((info->id == COMMAND_CLIENT || info->id == COMMAND_COMMAND) && c->argc >= 2) {
+        length = c->argv_length[1];
+        if (length > sizeof(c->last_command) - strlen(info->name) - 2) {
+            length = sizeof(c->last_command) - strlen(info->name) - 2;
+        }
+        snprintf(c->last_command, sizeof(c->last_command), "%s|%.*s",
+                 info->name, (int)length, c->argv[1]);
+        for (i = strlen(info->name) + 1; c->last_command[i] != '\0'; i++) {
+            if (c->last_command[i] >= 'A' && c->last_command[i] <= 'Z') {
+                c->last_command[i] += 'a' - 'A';
+            }
+        }
+        return;
+    }
+    snprintf(c->last_command, sizeof(c->last_command), "%s", info->name);
+}
+
+/* Ends the batch early when it grew past its cap. */
+static void
+server_check_batch_size(struct server *server)
+{
+    uint64_t writes, bytes;
+
+    storage_batch_size(server->storage, &writes, &bytes);
+    if (writes >= BATCH_MAX_WRITES || bytes >= BATCH_MAX_BYTES) {
+        server_commit_batch(server);
+    }
+}
+
+/* Looks the command up, checks it and runs it.  Returns -1 if the client
+ * was closed. */
+static int
+client_execute(struct client *c, const struct resp_request *request)
+{
+    struct server *server = c->server;
+    const struct command_info *info;
+    command_handler *handler = NULL;
+
+    c->argc = request->argc;
+    c->argv = request->argv;
+    c->argv_length = request->argv_length;
+    info = command_lookup(c->argv[0], c->argv_length[0]);
+    if (info != NULL && !(info->flags & COMMAND_INTERNAL)) {
+        handler = command_handler_for(info->id);
+    }
+    if (handler == NULL) {
+        reply_error_unknown_command(c->reply, c->argc, c->argv, c->argv_length);
+    } else if (!command_arity_ok(info, c->argc)) {
+        reply_error_arity(c->reply, info->name);
+    } else {
+        c->command = info;
+        client_note_command(c, info);
+        server->command_time_ms = server_now_ms();
+        handler(c);
+        server->command_time_ms = 0;
+        server->stats.commands_processed++;
+        c->command = NULL;
+    }
+    c->argc = 0;
+    c->argv = NULL;
+    c->argv_length = NULL;
+    if (storage_in_batch(server->storage)) {
+        client_hold(c);
+        server->batch_commands++;
+        server_check_batch_size(server);
+    }
+    return client_check_output(c);
+}
+
+static void
+client_protocol_error(struct client *c)
+{
+    const char *message = c->parser.error;
+
+    c->server->stats.protocol_errors++;
+    log_verbose("Protocol error from client %s: %s", c->address, message);
+    if (strncmp(message, "ERR ", 4) == 0) {
+        reply_error(c->reply, message);
+    } else {
+        reply_error_format(c->reply, "ERR %s", message);
+    }
+    client_close_after_reply(c);
+}
+
+/* Runs the complete requests in the client's query buffer until none is
+ * left or the client must stop.  Returns -1 if the client was closed. */
+static int
+client_run_requests(struct client *c)
+{
+    struct resp_request request;
+    enum resp_parse_status status;
+
+    while (!(c->flags & CLIENT_CLOSE_AFTER_REPLY)) {
+        status = resp_parser_next(&c->parser, &request);
+        if (status == RESP_PARSE_INCOMPLETE) {
+            break;
+        }
+        if (status == RESP_PARSE_ERROR) {
+            client_protocol_error(c);
+            break;
+        }
+        if (request.argc == 0) {
+            continue;
+        }
+        if (client_execute(c, &request) != 0) {
+            return -1;
+        }
+    }
+    resp_parser_compact(&c->parser);
+    return 0;
+}
+
+/* Parses and runs the client's requests, then sends the replies. */
+static void
+client_process_input(struct client *c)
+{
+    int flushed;
+
+    do {
+        if (client_run_requests(c) != 0) {
+            return;
+        }
+        flushed = client_flush(c);
+    } while (flushed == 1);
+}
+
+/* Lifts the output pause once the queued output is small again. */
+static int
+client_resume_if_drained(struct client *c)
+{
+    struct evbuffer *output = bufferevent_get_output(c->connection);
+
+    if (!(c->flags & CLIENT_OUTPUT_PAUSED) ||
+        evbuffer_get_length(output) > (size_t)(output_soft_limit(c->server) / 2)) {
+        return 0;
+    }
+    c->flags &= ~CLIENT_OUTPUT_PAUSED;
+    bufferevent_setwatermark(c->connection, EV_WRITE, 0, 0);
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
+        return 0;
+    }
+    bufferevent_enable(c->connection, EV_READ);
+    return 1;
+}
+
+/*
+ * Sends the client's replies unless they are held for a commit: straight
+ * to the socket when the bufferevent has nothing queued, the rest queued
+ * behind.  Returns -1 if the client was closed (everything written after
+ * QUIT or a protocol error), 1 if an output pause was lifted (the caller
+ * runs the waiting requests), else 0.
+ */
+static int
+client_flush(struct client *c)
+{
+    struct evbuffer *output = bufferevent_get_output(c->connection);
+
+    if (c->flags & CLIENT_WAITING_COMMIT) {
+        return 0;
+    }
+    if (evbuffer_get_length(output) == 0) {
+        while (evbuffer_get_length(c->reply) > 0 && evbuffer_write(c->reply, c->fd) > 0) {
+        }
+    }
+    if (evbuffer_get_length(c->reply) > 0) {
+        evbuffer_add_buffer(output, c->reply);
+    }
+    if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && evbuffer_get_length(output) == 0) {
+        client_free(c);
+        return -1;
+    }
+    return client_resume_if_drained(c);
+}
+
+static void
+client_read_callback(struct bufferevent *connection, void *argument)
+{
+    struct client *c = argument;
+    struct evbuffer *input = bufferevent_get_input(connection);
+    size_t available;
+    char *space;
+    int copied;
+
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
+        evbuffer_drain(input, evbuffer_get_length(input));
+        return;
+    }
+    while ((available = evbuffer_get_length(input)) > 0) {
+        space = resp_parser_space(&c->parser, available);
+        if (space == NULL) {
+            log_warning("Closing client %s: cannot grow its query buffer", c->address);
+            client_free(c);
+            return;
+        }
+        copied = evbuffer_remove(input, space, available);
+        if (copied <= 0) {
+            break;
+        }
+        resp_parser_commit(&c->parser, (size_t)copied);
+    }
+    c->last_interaction_ms = server_now_ms();
+    client_process_input(c);
+}
+
+/* The bufferevent wrote queued output down to the low watermark. */
+static void
+client_write_callback(struct bufferevent *connection, void *argument)
+{
+    struct client *c = argument;
+
+    c->last_interaction_ms = server_now_ms();
+    if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && client_pending_output(c) == 0) {
+        client_free(c);
+        return;
+    }
+    if (client_resume_if_drained(c)) {
+        client_process_input(c);
+    }
+}
+
+static void
+client_event_callback(struct bufferevent *connection, short events, void *argument)
+{
+    struct client *c = argument;
+
+    if (events & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        log_debug("Client closed connection %s", c->address);
+        client_free(c);
+    }
+}
+
+static struct client *
+client_create(struct server *server, evutil_socket_t fd)
+{
+    struct resp_limits limits;
+    struct client *c = calloc(1, sizeof(*c));
+
+    if (c == NULL) {
+        evutil_closesocket(fd);
+        return NULL;
+    }
+    c->connection = bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (c->connection == NULL) {
+        evutil_closesocket(fd);
+        free(c);
+        return NULL;
+    }
+    bufferevent_priority_set(c->connection, PRIORITY_IO);
+    c->reply = evbuffer_new();
+    if (c->reply == NULL) {
+        bufferevent_free(c->connection);
+        free(c);
+        return NULL;
+    }
+    node_settings_resp_limits(&server->settings, &limits);
+    resp_parser_init(&c->parser, &limits);
+    c->server = server;
+    c->id = ++server->next_client_id;
+    c->fd = fd;
+    c->created_ms = c->last_interaction_ms = server_now_ms();
+    snprintf(c->last_command, sizeof(c->last_command), "NULL");
+    client_fill_addresses(c);
+    TAILQ_INSERT_TAIL(&server->clients, c, clients_link);
+    server->client_count++;
+    bufferevent_setcb(c->connection, client_read_callback, client_write_callback,
+                      client_event_callback, c);
+    bufferevent_enable(c->connection, EV_READ | EV_WRITE);
+    return c;
+}
+
+/* "N", or the letters of the client's special states. */
+static void
+client_flags_text(const struct client *c, char *out, size_t size)
+{
+    size_t used = 0;
+
+    if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && used + 1 < size) {
+        out[used++] = 'c';
+    }
+    if (used == 0) {
+        out[used++] = 'N';
+    }
+    out[used] = '\0';
+}
+
+void
+client_describe(struct client *c, struct evbuffer *out)
+{
+    uint64_t now = server_now_ms();
+    size_t output = client_pending_output(c);
+    size_t argv_memory = 0;
+    short enabled = bufferevent_get_enabled(c->connection);
+    char flags[8], events[3];
+    int i, used = 0;
+
+    for (i = 0; i < c->argc; i++) {
+        argv_memory += c->argv_length[i];
+    }
+    client_flags_text(c, flags, sizeof(flags));
+    if (enabled & EV_READ) {
+        events[used++] = 'r';
+    }
+    if (output > 0) {
+        events[used++] = 'w';
+    }
+    events[used] = '\0';
+    evbuffer_add_printf(out,
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s "
+        "db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu "
+        "multi-mem=0 rbs=%zu rbp=%zu obl=0 oll=0 omem=%zu tot-mem=%zu events=%s "
+        "cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s",
+        (unsigned long long)c->id, c->address, c->local_address, c->fd, c->name,
+        (unsigned long long)((now - c->created_ms) / 1000),
+        (unsigned long long)((now - c->last_interaction_ms) / 1000),
+        flags, c->parser.used, c->parser.capacity - c->parser.used, argv_memory,
+        c->parser.capacity, c->parser.capacity, output,
+        sizeof(*c) + c->parser.capacity + output, events, c->last_command,
+        c->library_name, c->library_version);
+}
+
+/* ------------------------------------------------------------------------
+ * Listener
+ * ------------------------------------------------------------------------ */
+
+static void
+accept_callback(struct evconnlistener *listener, evutil_socket_t fd,
+                struct sockaddr *address, int address_length, void *argument)
+{
+    struct server *server = argument;
+    int one = 1;
+
+    if ((long long)server->client_count >= server->settings.maxclients) {
+        (void)!write(fd, MAX_CLIENTS_MESSAGE, sizeof(MAX_CLIENTS_MESSAGE) - 1);
+        evutil_closesocket(fd);
+        server->stats.rejected_connections++;
+        return;
+    }
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (client_create(server, fd) != NULL) {
+        server->stats.connections_received++;
+    }
+}
+
+/* accept() failed (EMFILE, ENFILE, ...): stop accepting until the cron or
+ * a closing client re-enables the listener, instead of spinning. */
+static void
+accept_error_callback(struct evconnlistener *listener, void *argument)
+{
+    struct server *server = argument;
+    int error = EVUTIL_SOCKET_ERROR();
+    uint64_t now = server_now_ms();
+
+    if (now - server->accept_error_logged_ms >= 1000) {
+        log_warning("Accepting client connection: %s; pausing the listener",
+                    evutil_socket_error_to_string(error));
+        server->accept_error_logged_ms = now;
+    }
+    evconnlistener_disable(listener);
+    server->listener_paused = 1;
+}
+
+static int
+server_listen(struct server *server, char *error, size_t error_size)
+{
+    struct evutil_addrinfo hints, *addresses = NULL;
+    char port[16];
+    int status;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
+    snprintf(port, sizeof(port), "%lld", server->settings.port);
+    status = evutil_getaddrinfo(server->settings.bind, port, &hints, &addresses);
+    if (status != 0 || addresses == NULL) {
+        snprintf(error, error_size, "cannot resolve bind address '%s': %s",
+                 server->settings.bind, evutil_gai_strerror(status));
+        return -1;
+    }
+    server->listener = evconnlistener_new_bind(server->base, accept_callback, server,
+        LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+        LISTEN_BACKLOG, addresses->ai_addr, (int)addresses->ai_addrlen);
+    evutil_freeaddrinfo(addresses);
+    if (server->listener == NULL) {
+        snprintf(error, error_size, "cannot listen on %s:%lld: %s",
+                 server->settings.bind, server->settings.port, strerror(errno));
+        return -1;
+    }
+    evconnlistener_set_error_cb(server->listener, accept_error_callback);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Commit, cron, signals
+ * ------------------------------------------------------------------------ */
+
+void
+server_batch_opened(struct server *server)
+{
+    if (server->commit_event != NULL) {
+        event_active(server->commit_event, EV_TIMEOUT, 1);
+    }
+}
+
+void
+server_commit_batch(struct server *server)
+{
+    struct client *c;
+
+    storage_commit(server->storage);
+    server->batch_commands = 0;
+    while ((c = TAILQ_FIRST(&server->waiting_commit)) != NULL) {
+        TAILQ_REMOVE(&server->waiting_commit, c, commit_link);
+        c->flags &= ~CLIENT_WAITING_COMMIT;
+        if (client_flush(c) == 1) {
+            /* Its output pause was lifted: run its waiting requests from
+             * the loop, not from inside whatever command is committing. */
+            bufferevent_trigger(c->connection, EV_READ,
+                                BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+        }
+    }
+}
+
+static void
+commit_callback(evutil_socket_t fd, short events, void *argument)
+{
+    server_commit_batch(argument);
+}
+
+/* Closes clients idle for longer than `timeout` seconds. */
+static void
+close_idle_clients(struct server *server, uint64_t now)
+{
+    struct client *c, *next;
+    uint64_t limit = (uint64_t)server->settings.timeout * 1000;
+
+    if (server->settings.timeout <= 0) {
+        return;
+    }
+    for (c = TAILQ_FIRST(&server->clients); c != NULL; c = next) {
+        next = TAILQ_NEXT(c, clients_link);
+        if (!(c->flags & CLIENT_WAITING_COMMIT) && now - c->last_interaction_ms > limit) {
+            log_verbose("Closing idle client %s", c->address);
+            client_free(c);
+        }
+    }
+}
+
+static void
+cron_callback(evutil_socket_t fd, short events, void *argument)
+{
+    struct server *server = argument;
+
+    expire_cycle(server);
+    close_idle_clients(server, server_now_ms());
+    if (server->listener_paused && server->listener != NULL) {
+        evconnlistener_enable(server->listener);
+        server->listener_paused = 0;
+    }
+}
+
+static void
+signal_callback(evutil_socket_t signal_number, short events, void *argument)
+{
+    struct server *server = argument;
+
+    log_notice("Received %s, scheduling shutdown...",
+               signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    server->shutting_down = 1;
+    event_base_loopbreak(server->base);
+}
+
+static int
+server_add_event(struct server *server, struct event **slot, evutil_socket_t fd,
+                 short events, event_callback_fn callback, int priority,
+                 const struct timeval *interval)
+{
+    *slot = event_new(server->base, fd, events, callback, server);
+    if (*slot == NULL || event_priority_set(*slot, priority) != 0) {
+        return -1;
+    }
+    if ((events & (EV_SIGNAL | EV_PERSIST)) && event_add(*slot, interval) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+server_create_events(struct server *server, char *error, size_t error_size)
+{
+    struct timeval interval;
+    long long period_us = 1000000 / (server->settings.hz > 0 ? server->settings.hz : 10);
+
+    interval.tv_sec = (time_t)(period_us / 1000000);
+    interval.tv_usec = (suseconds_t)(period_us % 1000000);
+    if (server_add_event(server, &server->commit_event, -1, 0, commit_callback,
+                         PRIORITY_COMMIT, NULL) != 0 ||
+        server_add_event(server, &server->cron_event, -1, EV_PERSIST, cron_callback,
+                         PRIORITY_IO, &interval) != 0 ||
+        server_add_event(server, &server->signal_events[0], SIGTERM,
+                         EV_SIGNAL | EV_PERSIST, signal_callback, PRIORITY_IO, NULL) != 0 ||
+        server_add_event(server, &server->signal_events[1], SIGINT,
+                         EV_SIGNAL | EV_PERSIST, signal_callback, PRIORITY_IO, NULL) != 0) {
+        snprintf(error, error_size, "cannot create the server's events");
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Lifecycle
+ * ------------------------------------------------------------------------ */
+
+/* 40 random hex characters, like Redis's run_id. */
+static void
+server_make_run_id(struct server *server)
+{
+    unsigned char bytes[20];
+    ssize_t got = -1;
+    uint64_t mixed;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    size_t i;
+
+    if (fd >= 0) {
+        got = read(fd, bytes, sizeof(bytes));
+        close(fd);
+    }
+    if (got != (ssize_t)sizeof(bytes)) {
+        mixed = monotonic_microseconds() ^ ((uint64_t)getpid() << 32);
+        for (i = 0; i < sizeof(bytes); i++) {
+            mixed = mixed * 6364136223846793005ULL + 1442695040888963407ULL;
+            bytes[i] = (unsigned char)(mixed >> 56);
+        }
+    }
+    for (i = 0; i < sizeof(bytes); i++) {
+        snprintf(server->run_id + 2 * i, 3, "%02x", bytes[i]);
+    }
+    memcpy(&server->random_state, bytes, sizeof(server->random_state));
+    server->random_state |= 1;
+}
+
+static void
+server_log_ready(struct server *server)
+{
+    if (server->load.previous_stop_clean) {
+        log_notice("herd-node %s ready: port %lld, dir %s, node-index %lld, fsync %s; "
+                   "%lld keys (%lld with expiry) loaded in %llu ms after a clean stop",
+                   HERD_VERSION, server->settings.port, server->settings.dir,
+                   server->settings.node_index,
+                   storage_fsync_policy_name(server->settings.fsync),
+                   db_size(server), db_expires_count(server),
+                   (unsigned long long)server->load.duration_ms);
+    } else {
+        log_notice("herd-node %s ready: port %lld, dir %s, node-index %lld, fsync %s; "
+                   "recovered after an unclean stop: %llu records validated, %llu "
+                   "corrupt dropped, %lld keys (%lld with expiry) in %llu ms",
+                   HERD_VERSION, server->settings.port, server->settings.dir,
+                   server->settings.node_index,
+                   storage_fsync_policy_name(server->settings.fsync),
+                   (unsigned long long)server->load.records,
+                   (unsigned long long)server->load.corrupt_dropped,
+                   db_size(server), db_expires_count(server),
+                   (unsigned long long)server->load.duration_ms);
+    }
+}
+
+int
+server_init(struct server *server, char *error, size_t error_size)
+{
+    TAILQ_INIT(&server->clients);
+    TAILQ_INIT(&server->waiting_commit);
+    hlc_init(&server->clock, wall_clock_milliseconds, NULL);
+    server->start_ms = server_now_ms();
+    server->expire_budget_us = EXPIRE_CYCLE_MIN_BUDGET_US;
+    server_make_run_id(server);
+    signal(SIGPIPE, SIG_IGN);
+    server->base = event_base_new();
+    if (server->base == NULL || event_base_priority_init(server->base, PRIORITY_COUNT) != 0) {
+        snprintf(error, error_size, "cannot create the event loop");
+        return -1;
+    }
+    if (server_create_events(server, error, error_size) != 0 ||
+        server_listen(server, error, error_size) != 0 ||
+        db_open(server, error, error_size) != 0) {
+        return -1;
+    }
+    server_log_ready(server);
+    return 0;
+}
+
+int
+server_run(struct server *server)
+{
+    return event_base_dispatch(server->base) < 0 ? -1 : 0;
+}
+
+static void
+server_free_events(struct server *server)
+{
+    size_t i;
+
+    if (server->commit_event != NULL) {
+        event_free(server->commit_event);
+        server->commit_event = NULL;
+    }
+    if (server->cron_event != NULL) {
+        event_free(server->cron_event);
+        server->cron_event = NULL;
+    }
+    for (i = 0; i < sizeof(server->signal_events) / sizeof(server->signal_events[0]); i++) {
+        if (server->signal_events[i] != NULL) {
+            event_free(server->signal_events[i]);
+            server->signal_events[i] = NULL;
+        }
+    }
+}
+
+int
+server_close(struct server *server, int clean)
+{
+    struct client *c;
+    int result = 0;
+
+    if (server->listener != NULL) {
+        evconnlistener_free(server->listener);
+        server->listener = NULL;
+    }
+    if (server->storage != NULL) {
+        server_commit_batch(server);
+    }
+    while ((c = TAILQ_FIRST(&server->clients)) != NULL) {
+        client_free(c);
+    }
+    if (server->storage != NULL) {
+        result = db_close(server, clean);
+        if (result == 0 && clean) {
+            log_notice("herd-node is now ready to exit, bye bye...");
+        }
+    } else {
+        keyindex_free(server->keyindex);
+        server->keyindex = NULL;
+    }
+    server_free_events(server);
+    if (server->base != NULL) {
+        event_base_free(server->base);
+        server->base = NULL;
+    }
+    return result;
+}

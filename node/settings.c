@@ -1,0 +1,89 @@
+/*
+ * settings.c — the table of herd-node options (see settings.h).
+ *
+ * tc-buckets is the Tokyo Cabinet bucket count of a *new* data file (it is
+ * fixed at creation; changing it later has no effect on an existing file).
+ * Tokyo Cabinet is fastest with about two buckets per key; each bucket
+ * costs 8 bytes of file and mapped memory, so the default 1048576 (8 MB)
+ * suits nodes of up to ~2M keys and still works, more slowly, beyond.
+ */
+#include <stddef.h>
+#include <string.h>
+#include "shared/log.h"
+#include "node/server.h"
+#include "node/settings.h"
+
+#define FIELD(name) offsetof(struct node_settings, name)
+
+static const char *const fsync_names[] = { "always", "everysec", "no", NULL };
+static const char *const loglevel_names[] = { "debug", "verbose", "notice", "warning", NULL };
+
+const struct config_option node_config_options[] = {
+    { "bind", CONFIG_STRING, FIELD(bind), 0, sizeof(((struct node_settings *)0)->bind),
+      "127.0.0.1", NULL, NULL, "address to listen on for clients" },
+    { "port", CONFIG_INTEGER, FIELD(port), 1, 65535,
+      "7379", NULL, NULL, "TCP port for clients" },
+    { "dir", CONFIG_STRING, FIELD(dir), 0, sizeof(((struct node_settings *)0)->dir),
+      ".", NULL, NULL, "data directory (data.tch, LOCK, clean-shutdown)" },
+    { "node-index", CONFIG_INTEGER, FIELD(node_index), 0, 65535,
+      "0", NULL, NULL, "this node's number, the tie-breaker of versions" },
+    { "fsync", CONFIG_ENUM, FIELD(fsync), 0, 0,
+      "everysec", fsync_names, NULL,
+      "always: fsync every write batch before replying; everysec: once a second; no: never" },
+    { "maxclients", CONFIG_INTEGER, FIELD(maxclients), 1, 1000000,
+      "10000", NULL, NULL, "most client connections at once" },
+    { "timeout", CONFIG_INTEGER, FIELD(timeout), 0, 100000000,
+      "0", NULL, NULL, "close a client idle for this many seconds (0: never)" },
+    { "proto-max-bulk-len", CONFIG_MEMORY, FIELD(max_bulk_length), 1, 512LL * 1024 * 1024 * 1024,
+      "512mb", NULL, NULL, "largest bulk string in a request" },
+    { "proto-max-multibulk-len", CONFIG_INTEGER, FIELD(max_multibulk_count), 1, 2147483647LL,
+      "1048576", NULL, NULL, "most arguments in a request" },
+    { "proto-inline-max-size", CONFIG_MEMORY, FIELD(max_inline_length), 1, 1024LL * 1024 * 1024,
+      "64kb", NULL, NULL, "longest inline (non-RESP) request line" },
+    { "client-query-buffer-limit", CONFIG_MEMORY, FIELD(query_buffer_limit), 1024 * 1024,
+      1024LL * 1024 * 1024 * 1024, "1gb", NULL, NULL,
+      "most unparsed input buffered per client" },
+    { "client-output-buffer-limit", CONFIG_MEMORY, FIELD(output_buffer_limit), 0,
+      1024LL * 1024 * 1024 * 1024, "256mb", NULL, NULL,
+      "close a client whose pending output exceeds this (0: no limit)" },
+    { "hz", CONFIG_INTEGER, FIELD(hz), 1, 500,
+      "10", NULL, NULL, "cron runs per second (active expiry, idle clients)" },
+    { "tc-buckets", CONFIG_INTEGER, FIELD(hash_buckets), 1024, 1LL << 32,
+      "1048576", NULL, NULL,
+      "Tokyo Cabinet buckets of a new data file (~2x the expected keys; fixed at creation)" },
+    { "tc-mmap-size", CONFIG_MEMORY, FIELD(mmap_size), 0, 1LL << 40,
+      "256mb", NULL, NULL, "bytes of the data file Tokyo Cabinet maps into memory" },
+    { "loglevel", CONFIG_ENUM, FIELD(loglevel), 0, 0,
+      "notice", loglevel_names, NULL, "debug, verbose, notice or warning" },
+    { "logfile", CONFIG_STRING, FIELD(logfile), 0, sizeof(((struct node_settings *)0)->logfile),
+      "", NULL, NULL, "log file (\"\": standard error)" },
+    { "pidfile", CONFIG_STRING, FIELD(pidfile), 0, sizeof(((struct node_settings *)0)->pidfile),
+      "", NULL, NULL, "write the process id here (\"\": don't)" },
+    { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+int
+node_settings_load(struct node_settings *settings, const char *config_file,
+                   int argc, char **argv, int first, char *error, size_t error_size)
+{
+    memset(settings, 0, sizeof(*settings));
+    if (config_apply_defaults(node_config_options, settings, error, error_size) != 0) {
+        return -1;
+    }
+    if (config_file != NULL &&
+        config_load_file(node_config_options, settings, config_file, error, error_size) != 0) {
+        return -1;
+    }
+    return config_apply_arguments(node_config_options, settings, argc, argv, first,
+                                  error, error_size);
+}
+
+void
+node_settings_resp_limits(const struct node_settings *settings,
+                          struct resp_limits *limits)
+{
+    limits->max_bulk_length = settings->max_bulk_length;
+    limits->max_multibulk_count = settings->max_multibulk_count;
+    limits->max_inline_length = (size_t)settings->max_inline_length;
+    limits->max_query_buffer = settings->query_buffer_limit;
+}
