@@ -179,9 +179,10 @@ db_read_record(struct server *server, const char *key, size_t key_length,
     return result;
 }
 
-int
-db_lookup(struct server *server, const char *key, size_t key_length,
-          struct db_value *value)
+/* Reads a key and its value; counts a keyspace hit or miss when asked. */
+static int
+db_read_value(struct server *server, const char *key, size_t key_length,
+              struct db_value *value, int count_lookup)
 {
     struct record_header header;
     const char *payload;
@@ -192,7 +193,9 @@ db_lookup(struct server *server, const char *key, size_t key_length,
     memset(value, 0, sizeof(*value));
     result = db_read_record(server, key, key_length, &record, &header,
                             &payload, &length);
-    db_count_lookup(server, result);
+    if (count_lookup) {
+        db_count_lookup(server, result);
+    }
     if (result != DB_FOUND) {
         return result;
     }
@@ -205,6 +208,20 @@ db_lookup(struct server *server, const char *key, size_t key_length,
     value->data = record;
     value->length = length;
     return DB_FOUND;
+}
+
+int
+db_lookup(struct server *server, const char *key, size_t key_length,
+          struct db_value *value)
+{
+    return db_read_value(server, key, key_length, value, 1);
+}
+
+int
+db_lookup_write(struct server *server, const char *key, size_t key_length,
+                struct db_value *value)
+{
+    return db_read_value(server, key, key_length, value, 0);
 }
 
 int

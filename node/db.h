@@ -33,6 +33,10 @@ struct db_value {
  * Counts keyspace hits and misses. */
 int  db_lookup(struct server *server, const char *key, size_t key_length,
                struct db_value *value);
+/* Like db_lookup for a command that will write the key: Redis counts no
+ * keyspace hit or miss for those. */
+int  db_lookup_write(struct server *server, const char *key, size_t key_length,
+                     struct db_value *value);
 /* Like db_lookup but reads only the header (type, version, expiry);
  * value->data is NULL. */
 int  db_lookup_header(struct server *server, const char *key, size_t key_length,

@@ -876,3 +876,9 @@ server_close(struct server *server, int clean)
     }
     return result;
 }
+
+void
+reply_error_storage(struct client *c)
+{
+    reply_error(c->reply, "ERR storage failure, see the node's log");
+}

@@ -159,6 +159,10 @@ COMMAND_TABLE(DECLARE_HANDLER)
 
 uint64_t server_now_ms(void);
 
+/* Replies "-ERR storage failure, see the node's log" (the storage layer has
+ * logged the details). */
+void reply_error_storage(struct client *c);
+
 /* Lifecycle (node/server.c).  server_init() expects settings to be filled
  * in; it opens the data directory and the listener.  server_run() runs the
  * event loop until SIGTERM/SIGINT; server_close() commits, syncs and writes

@@ -24,7 +24,6 @@
 #include "node/record.h"
 #include "node/server.h"
 
-#define STORAGE_ERROR      "ERR storage failure, see the node's log"
 #define SCAN_DEFAULT_COUNT 10
 
 /* EXPIRE options. */
@@ -59,7 +58,7 @@ delete_keys(struct client *c)
     for (i = 1; i < c->argc; i++) {
         result = db_delete(c->server, c->argv[i], c->argv_length[i]);
         if (result == DB_ERROR) {
-            reply_error(c->reply, STORAGE_ERROR);
+            reply_error_storage(c);
             return;
         }
         deleted += result == DB_FOUND;
@@ -79,15 +78,22 @@ command_UNLINK(struct client *c)
     delete_keys(c);
 }
 
-/* Counts the arguments (from 1) naming existing keys; duplicates count. */
+/* Counts the arguments (from 1) naming existing keys; duplicates count.
+ * Each lookup counts a keyspace hit or miss, as in Redis. */
 static void
 count_existing(struct client *c)
 {
+    struct db_value header;
     long long found = 0;
-    int i;
+    int i, result;
 
     for (i = 1; i < c->argc; i++) {
-        found += db_peek(c->server, c->argv[i], c->argv_length[i], NULL, NULL) == DB_FOUND;
+        result = db_lookup_header(c->server, c->argv[i], c->argv_length[i], &header);
+        if (result == DB_ERROR) {
+            reply_error_storage(c);
+            return;
+        }
+        found += result == DB_FOUND;
     }
     reply_integer(c->reply, found);
 }
@@ -107,12 +113,16 @@ command_TOUCH(struct client *c)
 void
 command_TYPE(struct client *c)
 {
-    int type;
+    struct db_value header;
+    int result;
 
-    if (db_peek(c->server, c->argv[1], c->argv_length[1], &type, NULL) != DB_FOUND) {
-        type = RECORD_TOMBSTONE;
+    result = db_lookup_header(c->server, c->argv[1], c->argv_length[1], &header);
+    if (result == DB_ERROR) {
+        reply_error_storage(c);
+        return;
     }
-    reply_status(c->reply, record_type_name(type));
+    reply_status(c->reply, record_type_name(result == DB_FOUND ? header.type
+                                                               : RECORD_TOMBSTONE));
 }
 
 /* ------------------------------------------------------------------------
@@ -219,7 +229,7 @@ expire_generic(struct client *c, long long base_ms, int in_seconds)
         result = db_set_expire(c->server, c->argv[1], c->argv_length[1], when);
     }
     if (result == DB_ERROR) {
-        reply_error(c->reply, STORAGE_ERROR);
+        reply_error_storage(c);
     } else {
         reply_integer(c->reply, result == DB_FOUND);
     }
@@ -249,12 +259,29 @@ command_PEXPIREAT(struct client *c)
     expire_generic(c, 0, 0);
 }
 
-/* The expiry of argv[1] in Redis's TTL terms: -2 missing, -1 none, else
- * the absolute time in ms (returned in *expire_ms). */
+#define KEY_EXPIRY_FAILED (-3)
+
+/* The expiry of argv[1] in Redis's TTL terms: -2 missing, -1 none, 0 with
+ * the absolute time in *expire_ms; KEY_EXPIRY_FAILED after replying with a
+ * storage error.  Read commands (`count_lookup`) count a keyspace hit or
+ * miss, as in Redis; PERSIST, a write, does not. */
 static long long
-key_expiry(struct client *c, int64_t *expire_ms)
+key_expiry(struct client *c, int count_lookup, int64_t *expire_ms)
 {
-    if (db_peek(c->server, c->argv[1], c->argv_length[1], NULL, expire_ms) != DB_FOUND) {
+    struct db_value header;
+    int result;
+
+    if (count_lookup) {
+        result = db_lookup_header(c->server, c->argv[1], c->argv_length[1], &header);
+        *expire_ms = header.expire_ms;
+    } else {
+        result = db_peek(c->server, c->argv[1], c->argv_length[1], NULL, expire_ms);
+    }
+    if (result == DB_ERROR) {
+        reply_error_storage(c);
+        return KEY_EXPIRY_FAILED;
+    }
+    if (result != DB_FOUND) {
         return -2;
     }
     return *expire_ms == 0 ? -1 : 0;
@@ -264,8 +291,11 @@ static void
 ttl_generic(struct client *c, int in_ms)
 {
     int64_t expire_ms;
-    long long status = key_expiry(c, &expire_ms), ttl;
+    long long status = key_expiry(c, 1, &expire_ms), ttl;
 
+    if (status == KEY_EXPIRY_FAILED) {
+        return;
+    }
     if (status < 0) {
         reply_integer(c->reply, status);
         return;
@@ -293,8 +323,11 @@ static void
 expiretime_generic(struct client *c, int in_ms)
 {
     int64_t expire_ms;
-    long long status = key_expiry(c, &expire_ms);
+    long long status = key_expiry(c, 1, &expire_ms);
 
+    if (status == KEY_EXPIRY_FAILED) {
+        return;
+    }
     if (status < 0) {
         reply_integer(c->reply, status);
     } else {
@@ -320,13 +353,18 @@ command_PERSIST(struct client *c)
     int64_t expire_ms;
     int result;
 
-    if (key_expiry(c, &expire_ms) != 0) {
+    switch (key_expiry(c, 0, &expire_ms)) {
+    case KEY_EXPIRY_FAILED:
+        return;
+    case 0:
+        break;
+    default:
         reply_integer(c->reply, 0);
         return;
     }
     result = db_set_expire(c->server, c->argv[1], c->argv_length[1], 0);
     if (result == DB_ERROR) {
-        reply_error(c->reply, STORAGE_ERROR);
+        reply_error_storage(c);
     } else {
         reply_integer(c->reply, result == DB_FOUND);
     }
@@ -597,7 +635,7 @@ flush_generic(struct client *c)
     /* A flush ends the current write batch: what came before commits. */
     server_commit_batch(c->server);
     if (db_flush(c->server) != 0) {
-        reply_error(c->reply, STORAGE_ERROR);
+        reply_error_storage(c);
         return;
     }
     reply_ok(c->reply);

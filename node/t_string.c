@@ -89,14 +89,6 @@ struct string_options {
  * Helpers
  *--------------------------------------------------------------------------*/
 
-/* Replies when the storage layer failed (the node log has the details);
- * the same text as node/t_keyspace.c. */
-static void
-reply_error_storage(struct client *c)
-{
-    reply_error(c->reply, "ERR storage failure, see the node's log");
-}
-
 static void
 reply_error_out_of_memory(struct client *c)
 {
@@ -154,30 +146,6 @@ enum lookup_purpose {
 };
 
 /*
- * Reads a key for a write command without counting a keyspace hit or
- * miss.  The index (db_peek) answers "missing" without a disk read; for a
- * present key db_lookup counted a hit, which is taken back.
- */
-static int
-db_lookup_for_write(struct server *server, const char *key, size_t length,
-                    struct db_value *value)
-{
-    int found;
-
-    found = db_peek(server, key, length, NULL, NULL);
-    if (found != DB_FOUND) {
-        return found;
-    }
-    found = db_lookup(server, key, length, value);
-    if (found == DB_FOUND && server->stats.keyspace_hits > 0) {
-        server->stats.keyspace_hits--;
-    } else if (found == DB_NOT_FOUND && server->stats.keyspace_misses > 0) {
-        server->stats.keyspace_misses--;
-    }
-    return found;
-}
-
-/*
  * Looks a key up with its value.  Returns DB_FOUND or DB_NOT_FOUND; on a
  * storage error, or when the key holds another type, replies with the
  * error and returns DB_ERROR.  On DB_FOUND the caller releases `value`.
@@ -193,7 +161,7 @@ lookup_string(struct client *c, int index, enum lookup_purpose purpose,
     if (purpose == LOOKUP_TO_READ) {
         found = db_lookup(c->server, key, length, value);
     } else {
-        found = db_lookup_for_write(c->server, key, length, value);
+        found = db_lookup_write(c->server, key, length, value);
     }
     if (found == DB_ERROR) {
         reply_error_storage(c);

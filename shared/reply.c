@@ -176,7 +176,9 @@ reply_bulk(struct evbuffer *out, const void *data, size_t length)
     small[used++] = '\r';
     small[used++] = '\n';
     if (length <= REPLY_INLINE_BULK_MAX) {
-        memcpy(small + used, data, length);
+        if (length > 0) {
+            memcpy(small + used, data, length);   /* data may be NULL when empty */
+        }
         used += length;
         small[used++] = '\r';
         small[used++] = '\n';

@@ -1001,3 +1001,48 @@ def test_same_replies_as_redis(target, group, reference, request):
         differences = run_group(GROUPS[group], expected_side, actual_side)
     assert not differences, (f"{len(differences)} replies of {target} differ from "
                              f"redis-server in group {group}:\n" + "\n".join(differences))
+
+
+# ---------------------------------------------------------------------------
+# Keyspace hit/miss accounting: read commands count a hit or a miss per key
+# looked up, write commands count nothing (Redis's lookupKeyRead/Write).
+# ---------------------------------------------------------------------------
+
+KEYSPACE_ACCOUNTING = [
+    ("SET", "present", "1"),
+    ("GET", "present"), ("GET", "absent"),
+    ("EXISTS", "present", "absent", "present"),
+    ("TOUCH", "present", "absent"),
+    ("TYPE", "present"), ("TYPE", "absent"),
+    ("TTL", "present"), ("PTTL", "absent"),
+    ("EXPIRETIME", "present"), ("PEXPIRETIME", "absent"),
+    ("STRLEN", "present"), ("GETRANGE", "absent", "0", "1"),
+    ("MGET", "present", "absent"),
+    ("INCR", "present"), ("APPEND", "present", "x"), ("SETRANGE", "absent", "0", "y"),
+    ("PERSIST", "present"), ("EXPIRE", "present", "100"), ("DEL", "absent"),
+]
+
+
+def keyspace_counters(connection):
+    """(keyspace_hits, keyspace_misses) from INFO stats."""
+    text = connection.command("INFO", "stats").decode()
+    values = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return int(values["keyspace_hits"]), int(values["keyspace_misses"])
+
+
+@pytest.mark.timeout(60)
+def test_keyspace_hits_and_misses_counted_as_redis(reference, node_target):
+    with reference.raw() as expected_side, node_target.raw() as actual_side:
+        flush(expected_side, "the reference redis")
+        flush(actual_side, "node")
+        for command in KEYSPACE_ACCOUNTING:
+            before_expected = keyspace_counters(expected_side)
+            before_actual = keyspace_counters(actual_side)
+            expected_side.command(*command)
+            actual_side.command(*command)
+            after_expected = keyspace_counters(expected_side)
+            after_actual = keyspace_counters(actual_side)
+            expected = tuple(a - b for a, b in zip(after_expected, before_expected))
+            actual = tuple(a - b for a, b in zip(after_actual, before_actual))
+            assert actual == expected, (f"{' '.join(command)}: redis counted "
+                                        f"(hits, misses) {expected}, herd-node {actual}")
