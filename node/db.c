@@ -32,7 +32,8 @@ db_is_expired(int64_t expire_ms, uint64_t now_ms)
 static uint64_t
 db_now(struct server *server)
 {
-    return server->command_time_ms != 0 ? server->command_time_ms : server_now_ms();
+    return server->command_time_ms != 0 ? server->command_time_ms
+                                        : wall_clock_milliseconds(NULL);
 }
 
 static struct version

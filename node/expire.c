@@ -57,7 +57,7 @@ expire_cycle(struct server *server)
 {
     uint64_t started = monotonic_microseconds();
     uint64_t budget = server->expire_budget_us;
-    uint64_t now_ms = server_now_ms();
+    uint64_t now_ms = wall_clock_milliseconds(NULL);
     long deleted = 0;
     int result, out_of_time = 0;
 

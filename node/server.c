@@ -39,18 +39,12 @@
  * a client that pipelines requests and never reads its replies is
  * disconnected.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -59,6 +53,8 @@
 #include "shared/clock.h"
 #include "shared/commands.h"
 #include "shared/log.h"
+#include "shared/network.h"
+#include "shared/random.h"
 #include "shared/reply.h"
 #include "shared/resp.h"
 #include "node/db.h"
@@ -74,63 +70,21 @@
 #define BATCH_MAX_WRITES     1000
 #define BATCH_MAX_BYTES      (4 * 1024 * 1024)
 #define OUTPUT_SOFT_LIMIT_MAX (64LL * 1024 * 1024)
-#define LISTEN_BACKLOG       511
 #define MAX_CLIENTS_MESSAGE  "-ERR max number of clients reached\r\n"
 
 static void client_process_input(struct client *c);
 static int client_flush(struct client *c);
 
-uint64_t
-server_now_ms(void)
-{
-    return wall_clock_milliseconds(NULL);
-}
-
 /* ------------------------------------------------------------------------
  * Clients
  * ------------------------------------------------------------------------ */
 
-/* Formats an address as Redis does: "1.2.3.4:5" or "[::1]:5". */
-static void
-format_address(const struct sockaddr_storage *address, char *out, size_t size)
-{
-    char host[INET6_ADDRSTRLEN];
-    int port;
-
-    if (address->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)address;
-
-        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-        port = ntohs(in6->sin6_port);
-        snprintf(out, size, "[%s]:%d", host, port);
-    } else if (address->ss_family == AF_INET) {
-        const struct sockaddr_in *in4 = (const struct sockaddr_in *)address;
-
-        inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
-        port = ntohs(in4->sin_port);
-        snprintf(out, size, "%s:%d", host, port);
-    } else {
-        snprintf(out, size, "?:0");
-    }
-}
-
+/* Fills in the peer's and the local address for CLIENT LIST. */
 static void
 client_fill_addresses(struct client *c)
 {
-    struct sockaddr_storage address;
-    socklen_t length = sizeof(address);
-
-    memset(&address, 0, sizeof(address));
-    if (getpeername(c->fd, (struct sockaddr *)&address, &length) != 0) {
-        address.ss_family = AF_UNSPEC;
-    }
-    format_address(&address, c->address, sizeof(c->address));
-    length = sizeof(address);
-    memset(&address, 0, sizeof(address));
-    if (getsockname(c->fd, (struct sockaddr *)&address, &length) != 0) {
-        address.ss_family = AF_UNSPEC;
-    }
-    format_address(&address, c->local_address, sizeof(c->local_address));
+    network_peer_address(c->fd, c->address, sizeof(c->address));
+    network_local_address(c->fd, c->local_address, sizeof(c->local_address));
 }
 
 static void
@@ -278,7 +232,7 @@ client_execute(struct client *c, const struct resp_request *request)
     } else {
         c->command = info;
         client_note_command(c, info);
-        server->command_time_ms = server_now_ms();
+        server->command_time_ms = wall_clock_milliseconds(NULL);
         handler(c);
         server->command_time_ms = 0;
         server->stats.commands_processed++;
@@ -426,7 +380,7 @@ client_read_callback(struct bufferevent *connection, void *argument)
         }
         resp_parser_commit(&c->parser, (size_t)copied);
     }
-    c->last_interaction_ms = server_now_ms();
+    c->last_interaction_ms = wall_clock_milliseconds(NULL);
     client_process_input(c);
 }
 
@@ -436,7 +390,7 @@ client_write_callback(struct bufferevent *connection, void *argument)
 {
     struct client *c = argument;
 
-    c->last_interaction_ms = server_now_ms();
+    c->last_interaction_ms = wall_clock_milliseconds(NULL);
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && client_pending_output(c) == 0) {
         client_free(c);
         return;
@@ -485,7 +439,7 @@ client_create(struct server *server, evutil_socket_t fd)
     c->server = server;
     c->id = ++server->next_client_id;
     c->fd = fd;
-    c->created_ms = c->last_interaction_ms = server_now_ms();
+    c->created_ms = c->last_interaction_ms = wall_clock_milliseconds(NULL);
     snprintf(c->last_command, sizeof(c->last_command), "NULL");
     client_fill_addresses(c);
     TAILQ_INSERT_TAIL(&server->clients, c, clients_link);
@@ -514,7 +468,7 @@ client_flags_text(const struct client *c, char *out, size_t size)
 void
 client_describe(struct client *c, struct evbuffer *out)
 {
-    uint64_t now = server_now_ms();
+    uint64_t now = wall_clock_milliseconds(NULL);
     size_t output = client_pending_output(c);
     size_t argv_memory = 0;
     short enabled = bufferevent_get_enabled(c->connection);
@@ -555,7 +509,6 @@ accept_callback(struct evconnlistener *listener, evutil_socket_t fd,
                 struct sockaddr *address, int address_length, void *argument)
 {
     struct server *server = argument;
-    int one = 1;
 
     if ((long long)server->client_count >= server->settings.maxclients) {
         (void)!write(fd, MAX_CLIENTS_MESSAGE, sizeof(MAX_CLIENTS_MESSAGE) - 1);
@@ -563,7 +516,7 @@ accept_callback(struct evconnlistener *listener, evutil_socket_t fd,
         server->stats.rejected_connections++;
         return;
     }
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    (void)network_set_nodelay(fd);
     if (client_create(server, fd) != NULL) {
         server->stats.connections_received++;
     }
@@ -576,7 +529,7 @@ accept_error_callback(struct evconnlistener *listener, void *argument)
 {
     struct server *server = argument;
     int error = EVUTIL_SOCKET_ERROR();
-    uint64_t now = server_now_ms();
+    uint64_t now = wall_clock_milliseconds(NULL);
 
     if (now - server->accept_error_logged_ms >= 1000) {
         log_warning("Accepting client connection: %s; pausing the listener",
@@ -590,33 +543,10 @@ accept_error_callback(struct evconnlistener *listener, void *argument)
 static int
 server_listen(struct server *server, char *error, size_t error_size)
 {
-    struct evutil_addrinfo hints, *addresses = NULL;
-    char port[16];
-    int status;
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
-    hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
-    snprintf(port, sizeof(port), "%lld", server->settings.port);
-    status = evutil_getaddrinfo(server->settings.bind, port, &hints, &addresses);
-    if (status != 0 || addresses == NULL) {
-        snprintf(error, error_size, "cannot resolve bind address '%s': %s",
-                 server->settings.bind, evutil_gai_strerror(status));
-        return -1;
-    }
-    server->listener = evconnlistener_new_bind(server->base, accept_callback, server,
-        LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-        LISTEN_BACKLOG, addresses->ai_addr, (int)addresses->ai_addrlen);
-    evutil_freeaddrinfo(addresses);
-    if (server->listener == NULL) {
-        snprintf(error, error_size, "cannot listen on %s:%lld: %s",
-                 server->settings.bind, server->settings.port, strerror(errno));
-        return -1;
-    }
-    evconnlistener_set_error_cb(server->listener, accept_error_callback);
-    return 0;
+    server->listener = network_listen(server->base, server->settings.bind,
+                                      server->settings.port, accept_callback,
+                                      accept_error_callback, server, error, error_size);
+    return server->listener != NULL ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------------
@@ -681,7 +611,7 @@ cron_callback(evutil_socket_t fd, short events, void *argument)
     struct server *server = argument;
 
     expire_cycle(server);
-    close_idle_clients(server, server_now_ms());
+    close_idle_clients(server, wall_clock_milliseconds(NULL));
     if (server->listener_paused && server->listener != NULL) {
         evconnlistener_enable(server->listener);
         server->listener_paused = 0;
@@ -740,32 +670,13 @@ server_create_events(struct server *server, char *error, size_t error_size)
  * Lifecycle
  * ------------------------------------------------------------------------ */
 
-/* 40 random hex characters, like Redis's run_id. */
+/* Seeds the generator (RANDOMKEY) and draws a 40-hex-digit run id, like
+ * Redis's run_id. */
 static void
 server_make_run_id(struct server *server)
 {
-    unsigned char bytes[20];
-    ssize_t got = -1;
-    uint64_t mixed;
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    size_t i;
-
-    if (fd >= 0) {
-        got = read(fd, bytes, sizeof(bytes));
-        close(fd);
-    }
-    if (got != (ssize_t)sizeof(bytes)) {
-        mixed = monotonic_microseconds() ^ ((uint64_t)getpid() << 32);
-        for (i = 0; i < sizeof(bytes); i++) {
-            mixed = mixed * 6364136223846793005ULL + 1442695040888963407ULL;
-            bytes[i] = (unsigned char)(mixed >> 56);
-        }
-    }
-    for (i = 0; i < sizeof(bytes); i++) {
-        snprintf(server->run_id + 2 * i, 3, "%02x", bytes[i]);
-    }
-    memcpy(&server->random_state, bytes, sizeof(server->random_state));
-    server->random_state |= 1;
+    server->random_state = random_seed();
+    random_hex(&server->random_state, server->run_id, sizeof(server->run_id) - 1);
 }
 
 static void
@@ -799,7 +710,7 @@ server_init(struct server *server, char *error, size_t error_size)
     TAILQ_INIT(&server->clients);
     TAILQ_INIT(&server->waiting_commit);
     hlc_init(&server->clock, wall_clock_milliseconds, NULL);
-    server->start_ms = server_now_ms();
+    server->start_ms = wall_clock_milliseconds(NULL);
     server->expire_budget_us = EXPIRE_CYCLE_MIN_BUDGET_US;
     server_make_run_id(server);
     signal(SIGPIPE, SIG_IGN);

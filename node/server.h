@@ -157,8 +157,6 @@ command_handler *command_handler_for(enum command_id id);
 COMMAND_TABLE(DECLARE_HANDLER)
 #undef DECLARE_HANDLER
 
-uint64_t server_now_ms(void);
-
 /* Replies "-ERR storage failure, see the node's log" (the storage layer has
  * logged the details). */
 void reply_error_storage(struct client *c);

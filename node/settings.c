@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "shared/log.h"
+#include "shared/process.h"
 #include "node/server.h"
 #include "node/settings.h"
 
@@ -67,15 +68,8 @@ node_settings_load(struct node_settings *settings, const char *config_file,
                    int argc, char **argv, int first, char *error, size_t error_size)
 {
     memset(settings, 0, sizeof(*settings));
-    if (config_apply_defaults(node_config_options, settings, error, error_size) != 0) {
-        return -1;
-    }
-    if (config_file != NULL &&
-        config_load_file(node_config_options, settings, config_file, error, error_size) != 0) {
-        return -1;
-    }
-    return config_apply_arguments(node_config_options, settings, argc, argv, first,
-                                  error, error_size);
+    return process_load_settings(node_config_options, settings, config_file, argc, argv,
+                                 first, error, error_size);
 }
 
 void

@@ -34,6 +34,7 @@
 #include <tchdb.h>
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "shared/process.h"
 #include "node/server.h"
 #include "node/storage.h"
 
@@ -110,7 +111,8 @@ sync_directory(const char *dir)
     }
 }
 
-/* Creates the directory when missing and takes the LOCK file. */
+/* Creates the directory (and its parents) when missing and takes the LOCK
+ * file. */
 static int
 lock_directory(struct storage *storage, char *error, size_t error_size)
 {
@@ -118,7 +120,7 @@ lock_directory(struct storage *storage, char *error, size_t error_size)
     char pid[32];
     int length;
 
-    if (mkdir(storage->dir, 0755) != 0 && errno != EEXIST) {
+    if (directory_create(storage->dir) != 0) {
         snprintf(error, error_size, "cannot create data directory %s: %s",
                  storage->dir, strerror(errno));
         return -1;

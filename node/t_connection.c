@@ -660,7 +660,7 @@ info_server(struct server *server, struct evbuffer *out)
 {
     struct utsname name;
     struct timeval now;
-    uint64_t uptime = (server_now_ms() - server->start_ms) / 1000;
+    uint64_t uptime = (wall_clock_milliseconds(NULL) - server->start_ms) / 1000;
 
     uname(&name);
     gettimeofday(&now, NULL);

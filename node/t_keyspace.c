@@ -18,6 +18,7 @@
 #include <tcutil.h>
 #include "shared/glob.h"
 #include "shared/number.h"
+#include "shared/random.h"
 #include "shared/reply.h"
 #include "node/db.h"
 #include "node/keyindex.h"
@@ -42,7 +43,8 @@ argument_is(const struct client *c, int index, const char *word)
 static uint64_t
 command_now(const struct client *c)
 {
-    return c->server->command_time_ms != 0 ? c->server->command_time_ms : server_now_ms();
+    return c->server->command_time_ms != 0 ? c->server->command_time_ms
+                                           : wall_clock_milliseconds(NULL);
 }
 
 /* ------------------------------------------------------------------------
@@ -583,19 +585,6 @@ random_pick_visit(const struct keyindex_entry *entry, void *context)
     return 0;
 }
 
-/* xorshift64* on the server's state. */
-static uint64_t
-next_random(struct server *server)
-{
-    uint64_t x = server->random_state;
-
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    server->random_state = x;
-    return x * 2685821657736338717ULL;
-}
-
 void
 command_RANDOMKEY(struct client *c)
 {
@@ -604,7 +593,7 @@ command_RANDOMKEY(struct client *c)
 
     for (;;) {
         memset(&pick, 0, sizeof(pick));
-        if (!keyindex_visit_at(server->keyindex, next_random(server),
+        if (!keyindex_visit_at(server->keyindex, random_next(&server->random_state),
                                random_pick_visit, &pick) || pick.key == NULL) {
             reply_null(c->reply);
             return;

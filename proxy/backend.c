@@ -16,14 +16,14 @@
  */
 #include <errno.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include "shared/clock.h"
 #include "shared/log.h"
+#include "shared/network.h"
 #include "proxy/proxy.h"
 
 /* Bytes asked of the socket per read; more while a long reply streams. */
@@ -210,7 +210,7 @@ backend_open_socket(struct proxy_backend *backend, const char **reason)
 {
     struct addrinfo hints, *result = NULL;
     char port[16];
-    int fd = -1, one = 1, status;
+    int fd = -1, status;
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
@@ -227,7 +227,7 @@ backend_open_socket(struct proxy_backend *backend, const char **reason)
         *reason = strerror(errno);
         goto out;
     }
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    (void)network_set_nodelay(fd);
     if (connect(fd, result->ai_addr, result->ai_addrlen) != 0 && errno != EINPROGRESS) {
         *reason = strerror(errno);
         close(fd);
@@ -248,7 +248,7 @@ proxy_backend_connect(struct proxy_backend *backend)
     if (backend->state != PROXY_BACKEND_DOWN) {
         return;
     }
-    backend->connect_started_ms = proxy_now_ms();
+    backend->connect_started_ms = monotonic_milliseconds();
     fd = backend_open_socket(backend, &reason);
     if (fd < 0) {
         backend_close(backend, PROXY_NODE_UNAVAILABLE, reason);
@@ -291,7 +291,7 @@ proxy_backend_enqueue(struct proxy_backend *backend, struct proxy_fragment *frag
     fragment->reply = NULL;
     fragment->streamed = 0;
     fragment->discarding = 0;
-    fragment->sent_ms = proxy_now_ms();
+    fragment->sent_ms = monotonic_milliseconds();
     fragment->request->fragments_pending++;
     TAILQ_INSERT_TAIL(&backend->outstanding, fragment, backend_link);
     backend->outstanding_count++;
@@ -347,7 +347,7 @@ backend_connect_finished(struct proxy_backend *backend)
     backend->state = PROXY_BACKEND_CONNECTED;
     backend->failed = 0;
     backend->reconnect_delay_ms = backend->proxy->settings.node_reconnect_interval;
-    backend->last_read_ms = proxy_now_ms();
+    backend->last_read_ms = monotonic_milliseconds();
     backend->stats.connections++;
     event_add(backend->read_event, NULL);
     log_notice("node %s (%s): connected", backend->node->name, backend->node->address);
@@ -531,7 +531,7 @@ backend_read_callback(evutil_socket_t fd, short what, void *argument)
         left -= vector[i].iov_len;
     }
     evbuffer_commit_space(backend->input, vector, count);
-    backend->last_read_ms = proxy_now_ms();
+    backend->last_read_ms = monotonic_milliseconds();
     backend_process_input(backend);
 }
 

@@ -12,16 +12,14 @@
  * its waiting replies exceed client-output-buffer-limit.
  */
 #include <errno.h>
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "shared/clock.h"
 #include "shared/log.h"
+#include "shared/network.h"
 #include "shared/reply.h"
 #include "proxy/proxy.h"
 
@@ -30,24 +28,6 @@
 #define CLIENT_READ_SIZE_LARGE (256 * 1024)
 
 static const char max_clients_error[] = "-ERR max number of clients reached\r\n";
-
-/* Formats a socket address as Redis does: "ip:port", "[v6]:port". */
-static void
-format_address(const struct sockaddr *address, socklen_t length, char *out, size_t size)
-{
-    char host[INET6_ADDRSTRLEN], port[8];
-
-    if (getnameinfo(address, length, host, sizeof(host), port, sizeof(port),
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-        snprintf(out, size, "?:0");
-        return;
-    }
-    if (address->sa_family == AF_INET6) {
-        snprintf(out, size, "[%s]:%s", host, port);
-    } else {
-        snprintf(out, size, "%s:%s", host, port);
-    }
-}
 
 /* Bytes of replies the client has not been sent yet. */
 static size_t
@@ -274,7 +254,7 @@ client_read_callback(evutil_socket_t fd, short what, void *argument)
     }
     resp_parser_commit(&client->parser, (size_t)received);
     client->proxy->stats.net_input_bytes += (uint64_t)received;
-    client->last_interaction_ms = proxy_now_ms();
+    client->last_interaction_ms = monotonic_milliseconds();
     client_process_input(client);
 }
 
@@ -436,10 +416,7 @@ proxy_client_accept(struct proxy *proxy, int fd, const struct sockaddr *address,
                     int address_length)
 {
     struct proxy_client *client;
-    struct sockaddr_storage local;
-    socklen_t local_length = sizeof(local);
     struct resp_limits limits;
-    int one = 1;
 
     proxy->stats.connections_received++;
     if (proxy->client_count >= (unsigned long)proxy->settings.maxclients) {
@@ -450,7 +427,7 @@ proxy_client_accept(struct proxy *proxy, int fd, const struct sockaddr *address,
     if (client == NULL) {
         proxy_out_of_memory();
     }
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    (void)network_set_nodelay(fd);
     client->proxy = proxy;
     client->fd = fd;
     client->id = ++proxy->next_client_id;
@@ -466,12 +443,9 @@ proxy_client_accept(struct proxy *proxy, int fd, const struct sockaddr *address,
     if (client->output == NULL || client->read_event == NULL || client->write_event == NULL) {
         proxy_out_of_memory();
     }
-    format_address(address, (socklen_t)address_length, client->address, sizeof(client->address));
-    if (getsockname(fd, (struct sockaddr *)&local, &local_length) == 0) {
-        format_address((struct sockaddr *)&local, local_length, client->local_address,
-                       sizeof(client->local_address));
-    }
-    client->created_ms = proxy_now_ms();
+    network_format_address(address, client->address, sizeof(client->address));
+    network_local_address(fd, client->local_address, sizeof(client->local_address));
+    client->created_ms = monotonic_milliseconds();
     client->last_interaction_ms = client->created_ms;
     TAILQ_INSERT_TAIL(&proxy->clients, client, link);
     proxy->client_count++;
@@ -481,7 +455,7 @@ proxy_client_accept(struct proxy *proxy, int fd, const struct sockaddr *address,
 void
 proxy_client_describe(struct proxy_client *client, struct evbuffer *out)
 {
-    uint64_t now = proxy_now_ms();
+    uint64_t now = monotonic_milliseconds();
     size_t query = resp_parser_pending(&client->parser);
     size_t output = evbuffer_get_length(client->output);
     const char *events = (client->flags & PROXY_CLIENT_WRITE_ARMED) ? "rw" : "r";

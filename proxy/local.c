@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include "shared/clock.h"
 #include "shared/number.h"
 #include "shared/reply.h"
 #include "proxy/proxy.h"
@@ -676,7 +677,7 @@ local_command(struct proxy_client *client, const struct resp_request *request,
 static void
 info_server(struct proxy *proxy, struct evbuffer *text)
 {
-    uint64_t uptime = (proxy_now_ms() - proxy->start_ms) / 1000;
+    uint64_t uptime = (monotonic_milliseconds() - proxy->start_ms) / 1000;
 
     evbuffer_add_printf(text,
         "# Server\r\n"

@@ -4,14 +4,14 @@
  * closed clients), the periodic timer and shutdown.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
+#include "shared/clock.h"
 #include "shared/log.h"
+#include "shared/network.h"
+#include "shared/random.h"
 #include "proxy/proxy.h"
 
 /* How often the timer runs, at most and at least (milliseconds). */
@@ -29,28 +29,6 @@ proxy_out_of_memory(void)
 {
     log_warning("out of memory");
     abort();
-}
-
-uint64_t
-proxy_now_ms(void)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-    return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
-}
-
-uint64_t
-proxy_random(struct proxy *proxy)
-{
-    /* xorshift64*: plenty for shuffling node order. */
-    uint64_t x = proxy->random_state;
-
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    proxy->random_state = x;
-    return x * 0x2545F4914F6CDD1DULL;
 }
 
 void
@@ -182,7 +160,7 @@ static void
 proxy_cron_callback(evutil_socket_t fd, short what, void *argument)
 {
     struct proxy *proxy = argument;
-    uint64_t now = proxy_now_ms();
+    uint64_t now = monotonic_milliseconds();
     int i;
 
     (void)fd;
@@ -230,38 +208,23 @@ proxy_accept_error_callback(struct evconnlistener *listener, void *argument)
     log_warning("accept failed: %s", strerror(errno));
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         evconnlistener_disable(listener);
-        proxy->listener_paused_ms = proxy_now_ms();
+        proxy->listener_paused_ms = monotonic_milliseconds();
     }
 }
 
 static int
 proxy_listen(struct proxy *proxy)
 {
-    struct addrinfo hints, *result = NULL;
-    char port[16];
-    int status;
+    char error[256];
 
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    snprintf(port, sizeof(port), "%lld", proxy->settings.port);
-    status = getaddrinfo(proxy->settings.bind, port, &hints, &result);
-    if (status != 0) {
-        log_warning("bind %s: %s", proxy->settings.bind, gai_strerror(status));
-        return -1;
-    }
-    proxy->listener = evconnlistener_new_bind(
-        proxy->base, proxy_accept_callback, proxy,
-        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 511,
-        result->ai_addr, (int)result->ai_addrlen);
-    freeaddrinfo(result);
+    proxy->listener = network_listen(proxy->base, proxy->settings.bind,
+                                     proxy->settings.port, proxy_accept_callback,
+                                     proxy_accept_error_callback, proxy,
+                                     error, sizeof(error));
     if (proxy->listener == NULL) {
-        log_warning("cannot listen on %s:%lld: %s", proxy->settings.bind,
-                    proxy->settings.port, strerror(errno));
+        log_warning("%s", error);
         return -1;
     }
-    evconnlistener_set_error_cb(proxy->listener, proxy_accept_error_callback);
     return 0;
 }
 
@@ -336,19 +299,6 @@ proxy_create_backends(struct proxy *proxy)
     return 0;
 }
 
-/* A 40-hex-digit id for this run, like Redis's run_id. */
-static void
-proxy_make_run_id(struct proxy *proxy)
-{
-    static const char digits[] = "0123456789abcdef";
-    int i;
-
-    for (i = 0; i < 40; i++) {
-        proxy->run_id[i] = digits[proxy_random(proxy) & 15];
-    }
-    proxy->run_id[40] = '\0';
-}
-
 /* Timers and signal handlers. */
 static int
 proxy_add_events(struct proxy *proxy)
@@ -381,7 +331,6 @@ proxy_add_events(struct proxy *proxy)
 int
 proxy_init(struct proxy *proxy)
 {
-    struct timespec now;
     int i;
 
     TAILQ_INIT(&proxy->clients);
@@ -389,12 +338,10 @@ proxy_init(struct proxy *proxy)
     TAILQ_INIT(&proxy->resume_clients);
     TAILQ_INIT(&proxy->closing_clients);
     TAILQ_INIT(&proxy->flush_backends);
-    clock_gettime(CLOCK_REALTIME, &now);
-    proxy->random_state = ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^
-                          ((uint64_t)getpid() << 40) ^ 0x9E3779B97F4A7C15ULL;
-    proxy_make_run_id(proxy);
-    proxy->start_ms = proxy_now_ms();
-    proxy->start_unix = (uint64_t)now.tv_sec;
+    proxy->random_state = random_seed();
+    random_hex(&proxy->random_state, proxy->run_id, sizeof(proxy->run_id) - 1);
+    proxy->start_ms = monotonic_milliseconds();
+    proxy->start_unix = wall_clock_milliseconds(NULL) / 1000;
     proxy->last_client_sweep_ms = proxy->start_ms;
     proxy->base = event_base_new();
     if (proxy->base == NULL) {

@@ -401,7 +401,7 @@ struct proxy {
     uint64_t                next_client_id;
     uint64_t                start_ms;         /* monotonic */
     uint64_t                start_unix;       /* seconds */
-    uint64_t                random_state;
+    uint64_t                random_state;     /* shared/random.h */
     struct proxy_stats      stats;
     struct event           *cron_event;
     struct event           *wakeup_event;     /* keeps the loop turning */
@@ -419,13 +419,9 @@ struct proxy {
 int  proxy_init(struct proxy *proxy);
 int  proxy_run(struct proxy *proxy);
 void proxy_free(struct proxy *proxy);
-/* Monotonic milliseconds. */
-uint64_t proxy_now_ms(void);
 /* Logs and aborts: the proxy cannot go on without memory for its own
  * bookkeeping (Redis does the same). */
 void proxy_out_of_memory(void) __attribute__((noreturn));
-/* A pseudo-random number from the context's generator. */
-uint64_t proxy_random(struct proxy *proxy);
 /* Queues a backend for writing at the end of this loop turn. */
 void proxy_schedule_backend_flush(struct proxy_backend *backend);
 /* Queues a client for writing at the end of this loop turn. */

@@ -16,6 +16,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "shared/random.h"
 #include "shared/reply.h"
 #include "proxy/proxy.h"
 
@@ -328,7 +329,7 @@ route_randomkey(struct proxy_client *client, const struct command_info *command)
         request->order[i] = (uint16_t)i;
     }
     for (i = count - 1; i > 0; i--) {
-        j = (int)(proxy_random(proxy) % (uint64_t)(i + 1));
+        j = (int)(random_next(&proxy->random_state) % (uint64_t)(i + 1));
         swap = request->order[i];
         request->order[i] = request->order[j];
         request->order[j] = swap;

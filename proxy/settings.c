@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "shared/number.h"
+#include "shared/process.h"
 #include "proxy/settings.h"
 
 #define NODE_CAPACITY_FIRST 8
@@ -200,16 +201,8 @@ proxy_settings_load(struct proxy_settings *settings, const char *path,
                     char *error, size_t error_size)
 {
     memset(settings, 0, sizeof(*settings));
-    if (config_apply_defaults(proxy_settings_table, settings, error, error_size) != 0) {
-        return -1;
-    }
-    if (path != NULL &&
-        config_load_file(proxy_settings_table, settings, path, error, error_size) != 0) {
-        return -1;
-    }
-    if (first < argc &&
-        config_apply_arguments(proxy_settings_table, settings, argc, argv, first,
-                               error, error_size) != 0) {
+    if (process_load_settings(proxy_settings_table, settings, path, argc, argv, first,
+                              error, error_size) != 0) {
         return -1;
     }
     return settings_check(settings, error, error_size);

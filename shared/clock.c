@@ -1,5 +1,5 @@
 /*
- * clock.c — hybrid logical clock and version ordering.
+ * clock.c — clock readings, the hybrid logical clock and version ordering.
  *
  * hlc_now() returns (wall milliseconds, counter 0) when the wall clock has
  * moved past the last timestamp, and last + 1 otherwise: within one
@@ -20,22 +20,34 @@
 /* How far ahead of the local wall clock an observed timestamp may be. */
 #define HLC_MAX_AHEAD_MILLISECONDS 500
 
-uint64_t
-wall_clock_milliseconds(void *context)
+/* Reads clock `id` in units of 1/per_second seconds (per_second divides
+ * one billion). */
+static uint64_t
+clock_read(clockid_t id, uint64_t per_second)
 {
     struct timespec now;
 
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+    clock_gettime(id, &now);
+    return (uint64_t)now.tv_sec * per_second +
+           (uint64_t)now.tv_nsec / (1000000000 / per_second);
+}
+
+uint64_t
+wall_clock_milliseconds(void *context)
+{
+    return clock_read(CLOCK_REALTIME, 1000);
 }
 
 uint64_t
 monotonic_microseconds(void)
 {
-    struct timespec now;
+    return clock_read(CLOCK_MONOTONIC, 1000000);
+}
 
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
+uint64_t
+monotonic_milliseconds(void)
+{
+    return clock_read(CLOCK_MONOTONIC_COARSE, 1000);
 }
 
 /* A NULL wall_clock means the real one (wall_clock_milliseconds). */

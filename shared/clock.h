@@ -1,5 +1,6 @@
 /*
- * clock.h — hybrid logical clock (HLC) and the versions it mints.
+ * clock.h — clock readings, the hybrid logical clock (HLC) and the versions
+ * it mints.
  *
  * A timestamp is 48 bits of milliseconds since the Unix epoch and a 16-bit
  * counter.  hlc_now() never returns a value <= one it returned before, even
@@ -34,6 +35,9 @@ struct version {
 
 uint64_t wall_clock_milliseconds(void *context);  /* CLOCK_REALTIME */
 uint64_t monotonic_microseconds(void);            /* CLOCK_MONOTONIC */
+/* CLOCK_MONOTONIC_COARSE: cheap (no system call), a few ms of resolution;
+ * for timeouts, ages and idle times. */
+uint64_t monotonic_milliseconds(void);
 
 void     hlc_init(struct hlc *clock, wall_clock_function wall_clock, void *context);
 uint64_t hlc_now(struct hlc *clock);

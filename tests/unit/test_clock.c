@@ -179,6 +179,12 @@ test_real_clocks(void **state)
     assert_true(wall > 1577836800000ULL);
     assert_true(wall < (1ULL << 48));
     assert_true(monotonic_microseconds() >= first);
+    /* The coarse millisecond clock runs with the fine one (it may lag by
+     * its resolution, a few milliseconds). */
+    a = monotonic_milliseconds();
+    b = monotonic_microseconds() / 1000;
+    assert_true(a <= b && b - a < 100);
+    assert_true(monotonic_milliseconds() >= a);
     hlc_init(&clock, NULL, NULL);
     a = hlc_now(&clock);
     b = hlc_now(&clock);
