@@ -162,6 +162,7 @@ static const struct command_flag_name command_flag_names[] = {
     { COMMAND_STALE,    "stale" },
     { COMMAND_FAST,     "fast" },
     { COMMAND_NOAUTH,   "no_auth" },
+    { COMMAND_ALLOW_BUSY, "allow_busy" },
 };
 
 #define COMMAND_FLAG_NAME_COUNT \

@@ -28,6 +28,7 @@
 #define COMMAND_NOAUTH    (1u << 8)  /* allowed before AUTH */
 #define COMMAND_CONNECTION (1u << 9) /* connection state; proxy answers it */
 #define COMMAND_INTERNAL  (1u << 10) /* cluster-internal; never from clients */
+#define COMMAND_ALLOW_BUSY (1u << 11) /* allowed while a script is busy (Redis flag) */
 
 #define COMMAND_TABLE(X) \
     /* strings */ \
@@ -77,10 +78,10 @@
     X(PING,        "ping",       -1, COMMAND_FAST|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Ping the server") \
     X(ECHO,        "echo",        2, COMMAND_FAST|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Echo the given string") \
     X(SELECT,      "select",      2, COMMAND_FAST|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Change the selected database for the current connection") \
-    X(QUIT,        "quit",       -1, COMMAND_NOSCRIPT|COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Close the connection") \
-    X(RESET,       "reset",       1, COMMAND_NOSCRIPT|COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Reset the connection") \
-    X(HELLO,       "hello",      -1, COMMAND_NOSCRIPT|COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Handshake with Redis") \
-    X(AUTH,        "auth",       -2, COMMAND_NOSCRIPT|COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Authenticate to the server") \
+    X(QUIT,        "quit",       -1, COMMAND_NOSCRIPT|COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_ALLOW_BUSY|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Close the connection") \
+    X(RESET,       "reset",       1, COMMAND_NOSCRIPT|COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_ALLOW_BUSY|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Reset the connection") \
+    X(HELLO,       "hello",      -1, COMMAND_NOSCRIPT|COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_ALLOW_BUSY|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Handshake with Redis") \
+    X(AUTH,        "auth",       -2, COMMAND_NOSCRIPT|COMMAND_FAST|COMMAND_NOAUTH|COMMAND_LOADING|COMMAND_STALE|COMMAND_ALLOW_BUSY|COMMAND_CONNECTION, 0, 0, 0, "@fast @connection", "connection", "Authenticate to the server") \
     X(CLIENT,      "client",     -2, COMMAND_CONNECTION, 0, 0, 0, "@slow", "connection", "A container for client connection commands") \
     X(COMMAND,     "command",    -1, COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@slow @connection", "server", "Get array of Redis command details") \
     X(INFO,        "info",       -1, COMMAND_LOADING|COMMAND_STALE, 0, 0, 0, "@slow @dangerous", "server", "Get information and statistics about the server") \

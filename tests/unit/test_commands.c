@@ -242,7 +242,7 @@ test_command_info_bytes(void **state)
     /* Flags in Redis's order; herd's own flags are not shown. */
     command_reply_info(out, lookup("hello"));
     assert_output_text(out,
-        "*10\r\n$5\r\nhello\r\n:-1\r\n*5\r\n+noscript\r\n+loading\r\n+stale\r\n+fast\r\n+no_auth\r\n"
+        "*10\r\n$5\r\nhello\r\n:-1\r\n*6\r\n+noscript\r\n+loading\r\n+stale\r\n+fast\r\n+no_auth\r\n+allow_busy\r\n"
         ":0\r\n:0\r\n:0\r\n*2\r\n+@fast\r\n+@connection\r\n*0\r\n*0\r\n*0\r\n");
     command_reply_info(out, NULL);
     assert_output_text(out, "$-1\r\n");
