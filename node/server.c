@@ -52,6 +52,7 @@
 #include <event2/util.h>
 #include "shared/clock.h"
 #include "shared/commands.h"
+#include "shared/connection.h"
 #include "shared/log.h"
 #include "shared/network.h"
 #include "shared/random.h"
@@ -79,14 +80,6 @@ static int client_flush(struct client *c);
  * Clients
  * ------------------------------------------------------------------------ */
 
-/* Fills in the peer's and the local address for CLIENT LIST. */
-static void
-client_fill_addresses(struct client *c)
-{
-    network_peer_address(c->fd, c->address, sizeof(c->address));
-    network_local_address(c->fd, c->local_address, sizeof(c->local_address));
-}
-
 static void
 client_free(struct client *c)
 {
@@ -99,6 +92,7 @@ client_free(struct client *c)
     bufferevent_free(c->connection);
     evbuffer_free(c->reply);
     resp_parser_free(&c->parser);
+    connection_release(&c->connection_info);
     free(c);
     server->client_count--;
     if (server->listener_paused && server->listener != NULL) {
@@ -174,29 +168,6 @@ client_check_output(struct client *c)
     return 0;
 }
 
-/* Remembers the command for CLIENT LIST's cmd= ("client|list" style). */
-static void
-client_note_command(struct client *c, const struct command_info *info)
-{
-    size_t length, i;
-
-    if ((info->id == COMMAND_CLIENT || info->id == COMMAND_COMMAND) && c->argc >= 2) {
-        length = c->argv_length[1];
-        if (length > sizeof(c->last_command) - strlen(info->name) - 2) {
-            length = sizeof(c->last_command) - strlen(info->name) - 2;
-        }
-        snprintf(c->last_command, sizeof(c->last_command), "%s|%.*s",
-                 info->name, (int)length, c->argv[1]);
-        for (i = strlen(info->name) + 1; c->last_command[i] != '\0'; i++) {
-            if (c->last_command[i] >= 'A' && c->last_command[i] <= 'Z') {
-                c->last_command[i] += 'a' - 'A';
-            }
-        }
-        return;
-    }
-    snprintf(c->last_command, sizeof(c->last_command), "%s", info->name);
-}
-
 /* Ends the batch early when it grew past its cap. */
 static void
 server_check_batch_size(struct server *server)
@@ -207,6 +178,27 @@ server_check_batch_size(struct server *server)
     if (writes >= BATCH_MAX_WRITES || bytes >= BATCH_MAX_BYTES) {
         server_commit_batch(server);
     }
+}
+
+/* Checks the arity of a known command and runs its handler.  Either way
+ * the command becomes CLIENT LIST's cmd=, as in Redis. */
+static void
+client_run_command(struct client *c, const struct command_info *info,
+                   command_handler *handler)
+{
+    struct server *server = c->server;
+
+    c->connection_info.last_command = info->name;
+    if (!command_arity_ok(info, c->argc)) {
+        reply_error_arity(c->reply, info->name);
+        return;
+    }
+    c->command = info;
+    server->command_time_ms = wall_clock_milliseconds(NULL);
+    handler(c);
+    server->command_time_ms = 0;
+    server->stats.commands_processed++;
+    c->command = NULL;
 }
 
 /* Looks the command up, checks it and runs it.  Returns -1 if the client
@@ -227,16 +219,8 @@ client_execute(struct client *c, const struct resp_request *request)
     }
     if (handler == NULL) {
         reply_error_unknown_command(c->reply, c->argc, c->argv, c->argv_length);
-    } else if (!command_arity_ok(info, c->argc)) {
-        reply_error_arity(c->reply, info->name);
     } else {
-        c->command = info;
-        client_note_command(c, info);
-        server->command_time_ms = wall_clock_milliseconds(NULL);
-        handler(c);
-        server->command_time_ms = 0;
-        server->stats.commands_processed++;
-        c->command = NULL;
+        client_run_command(c, info, handler);
     }
     c->argc = 0;
     c->argv = NULL;
@@ -255,7 +239,7 @@ client_protocol_error(struct client *c)
     const char *message = c->parser.error;
 
     c->server->stats.protocol_errors++;
-    log_verbose("Protocol error from client %s: %s", c->address, message);
+    log_verbose("Protocol error from client %s: %s", c->connection_info.address, message);
     if (strncmp(message, "ERR ", 4) == 0) {
         reply_error(c->reply, message);
     } else {
@@ -341,7 +325,8 @@ client_flush(struct client *c)
         return 0;
     }
     if (evbuffer_get_length(output) == 0) {
-        while (evbuffer_get_length(c->reply) > 0 && evbuffer_write(c->reply, c->fd) > 0) {
+        while (evbuffer_get_length(c->reply) > 0 &&
+               evbuffer_write(c->reply, c->connection_info.fd) > 0) {
         }
     }
     if (evbuffer_get_length(c->reply) > 0) {
@@ -370,7 +355,8 @@ client_read_callback(struct bufferevent *connection, void *argument)
     while ((available = evbuffer_get_length(input)) > 0) {
         space = resp_parser_space(&c->parser, available);
         if (space == NULL) {
-            log_warning("Closing client %s: cannot grow its query buffer", c->address);
+            log_warning("Closing client %s: cannot grow its query buffer",
+                        c->connection_info.address);
             client_free(c);
             return;
         }
@@ -380,7 +366,7 @@ client_read_callback(struct bufferevent *connection, void *argument)
         }
         resp_parser_commit(&c->parser, (size_t)copied);
     }
-    c->last_interaction_ms = wall_clock_milliseconds(NULL);
+    c->connection_info.last_interaction_ms = monotonic_milliseconds();
     client_process_input(c);
 }
 
@@ -390,7 +376,7 @@ client_write_callback(struct bufferevent *connection, void *argument)
 {
     struct client *c = argument;
 
-    c->last_interaction_ms = wall_clock_milliseconds(NULL);
+    c->connection_info.last_interaction_ms = monotonic_milliseconds();
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && client_pending_output(c) == 0) {
         client_free(c);
         return;
@@ -406,7 +392,7 @@ client_event_callback(struct bufferevent *connection, short events, void *argume
     struct client *c = argument;
 
     if (events & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-        log_debug("Client closed connection %s", c->address);
+        log_debug("Client closed connection %s", c->connection_info.address);
         client_free(c);
     }
 }
@@ -437,11 +423,8 @@ client_create(struct server *server, evutil_socket_t fd)
     node_settings_resp_limits(&server->settings, &limits);
     resp_parser_init(&c->parser, &limits);
     c->server = server;
-    c->id = ++server->next_client_id;
-    c->fd = fd;
-    c->created_ms = c->last_interaction_ms = wall_clock_milliseconds(NULL);
-    snprintf(c->last_command, sizeof(c->last_command), "NULL");
-    client_fill_addresses(c);
+    connection_init(&c->connection_info, ++server->next_client_id, fd, NULL,
+                    monotonic_milliseconds());
     TAILQ_INSERT_TAIL(&server->clients, c, clients_link);
     server->client_count++;
     bufferevent_setcb(c->connection, client_read_callback, client_write_callback,
@@ -468,7 +451,7 @@ client_flags_text(const struct client *c, char *out, size_t size)
 void
 client_describe(struct client *c, struct evbuffer *out)
 {
-    uint64_t now = wall_clock_milliseconds(NULL);
+    struct connection_usage usage;
     size_t output = client_pending_output(c);
     size_t argv_memory = 0;
     short enabled = bufferevent_get_enabled(c->connection);
@@ -486,18 +469,17 @@ client_describe(struct client *c, struct evbuffer *out)
         events[used++] = 'w';
     }
     events[used] = '\0';
-    evbuffer_add_printf(out,
-        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s "
-        "db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu "
-        "multi-mem=0 rbs=%zu rbp=%zu obl=0 oll=0 omem=%zu tot-mem=%zu events=%s "
-        "cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s",
-        (unsigned long long)c->id, c->address, c->local_address, c->fd, c->name,
-        (unsigned long long)((now - c->created_ms) / 1000),
-        (unsigned long long)((now - c->last_interaction_ms) / 1000),
-        flags, c->parser.used, c->parser.capacity - c->parser.used, argv_memory,
-        c->parser.capacity, c->parser.capacity, output,
-        sizeof(*c) + c->parser.capacity + output, events, c->last_command,
-        c->library_name, c->library_version);
+    memset(&usage, 0, sizeof(usage));
+    usage.flags = flags;
+    usage.events = events;
+    usage.query_buffer = c->parser.used;
+    usage.query_buffer_free = c->parser.capacity - c->parser.used;
+    usage.argv_memory = argv_memory;
+    usage.read_buffer_size = c->parser.capacity;
+    usage.read_buffer_peak = c->parser.capacity;
+    usage.output_memory = output;
+    usage.total_memory = sizeof(*c) + c->parser.capacity + output;
+    connection_describe(&c->connection_info, &usage, monotonic_milliseconds(), out);
 }
 
 /* ------------------------------------------------------------------------
@@ -529,9 +511,9 @@ accept_error_callback(struct evconnlistener *listener, void *argument)
 {
     struct server *server = argument;
     int error = EVUTIL_SOCKET_ERROR();
-    uint64_t now = wall_clock_milliseconds(NULL);
+    uint64_t now = monotonic_milliseconds();
 
-    if (now - server->accept_error_logged_ms >= 1000) {
+    if (server->accept_error_logged_ms == 0 || now - server->accept_error_logged_ms >= 1000) {
         log_warning("Accepting client connection: %s; pausing the listener",
                     evutil_socket_error_to_string(error));
         server->accept_error_logged_ms = now;
@@ -598,8 +580,9 @@ close_idle_clients(struct server *server, uint64_t now)
     }
     for (c = TAILQ_FIRST(&server->clients); c != NULL; c = next) {
         next = TAILQ_NEXT(c, clients_link);
-        if (!(c->flags & CLIENT_WAITING_COMMIT) && now - c->last_interaction_ms > limit) {
-            log_verbose("Closing idle client %s", c->address);
+        if (!(c->flags & CLIENT_WAITING_COMMIT) &&
+            now - c->connection_info.last_interaction_ms > limit) {
+            log_verbose("Closing idle client %s", c->connection_info.address);
             client_free(c);
         }
     }
@@ -611,7 +594,7 @@ cron_callback(evutil_socket_t fd, short events, void *argument)
     struct server *server = argument;
 
     expire_cycle(server);
-    close_idle_clients(server, wall_clock_milliseconds(NULL));
+    close_idle_clients(server, monotonic_milliseconds());
     if (server->listener_paused && server->listener != NULL) {
         evconnlistener_enable(server->listener);
         server->listener_paused = 0;
@@ -710,7 +693,7 @@ server_init(struct server *server, char *error, size_t error_size)
     TAILQ_INIT(&server->clients);
     TAILQ_INIT(&server->waiting_commit);
     hlc_init(&server->clock, wall_clock_milliseconds, NULL);
-    server->start_ms = wall_clock_milliseconds(NULL);
+    server->start_ms = monotonic_milliseconds();
     server->expire_budget_us = EXPIRE_CYCLE_MIN_BUDGET_US;
     server_make_run_id(server);
     signal(SIGPIPE, SIG_IGN);

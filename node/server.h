@@ -15,6 +15,7 @@
 #include "shared/resp.h"
 #include "shared/clock.h"
 #include "shared/commands.h"
+#include "shared/connection.h"
 
 #ifndef HERD_VERSION
 #define HERD_VERSION "0.1.0"
@@ -59,7 +60,7 @@ struct node_settings {
 
 /* One connected client. */
 struct client {
-    uint64_t             id;
+    struct connection_info connection_info;  /* id, fd, name, addresses, times */
     struct server       *server;
     struct bufferevent  *connection;
     struct evbuffer     *reply;        /* replies not yet handed to connection */
@@ -70,15 +71,6 @@ struct client {
     size_t              *argv_length;
     const struct command_info *command;
     unsigned int         flags;
-    char                 name[128];    /* CLIENT SETNAME */
-    char                 library_name[64];
-    char                 library_version[64];
-    char                 address[64];  /* ip:port of the peer */
-    char                 local_address[64];
-    uint64_t             created_ms;
-    uint64_t             last_interaction_ms;
-    int                  fd;
-    char                 last_command[64]; /* "client|list": CLIENT LIST cmd= */
     TAILQ_ENTRY(client)  clients_link;     /* server->clients */
     TAILQ_ENTRY(client)  commit_link;      /* server->waiting_commit */
 };
@@ -124,7 +116,7 @@ struct server {
     struct client_list    waiting_commit;  /* replies held for the batch */
     unsigned long         client_count;
     uint64_t              next_client_id;
-    uint64_t              start_ms;
+    uint64_t              start_ms;        /* monotonic */
     uint64_t              command_time_ms; /* wall time when the current command started */
     struct server_stats   stats;
     struct event         *commit_event;    /* low priority: ends a write batch */
@@ -138,7 +130,7 @@ struct server {
     size_t                scratch_size;
     uint64_t              random_state;    /* RANDOMKEY */
     int                   listener_paused; /* accept failed (EMFILE): retry from cron */
-    uint64_t              accept_error_logged_ms; /* rate limit of that warning */
+    uint64_t              accept_error_logged_ms; /* monotonic; rate limit of that warning */
     uint64_t              expire_budget_us;/* active expire time budget per cycle */
     int                   shutting_down;
     uint64_t              batch_commands;  /* commands run in the open batch */

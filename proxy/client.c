@@ -157,7 +157,8 @@ proxy_client_output_added(struct proxy_client *client)
         proxy->stats.output_limit_closes++;
         log_warning("closing client id=%llu addr=%s: %zu bytes of replies waiting, "
                     "above client-output-buffer-limit",
-                    (unsigned long long)client->id, client->address,
+                    (unsigned long long)client->connection_info.id,
+                    client->connection_info.address,
                     client_waiting_bytes(client));
         proxy_client_close_later(client, NULL);
         return;
@@ -170,8 +171,8 @@ static void
 client_protocol_error(struct proxy_client *client)
 {
     client->proxy->stats.protocol_errors++;
-    log_verbose("client id=%llu addr=%s: %s", (unsigned long long)client->id,
-                client->address, client->parser.error);
+    log_verbose("client id=%llu addr=%s: %s", (unsigned long long)client->connection_info.id,
+                client->connection_info.address, client->parser.error);
     proxy_client_error(client, client->parser.error);
     proxy_client_stop_reading(client);
 }
@@ -254,7 +255,7 @@ client_read_callback(evutil_socket_t fd, short what, void *argument)
     }
     resp_parser_commit(&client->parser, (size_t)received);
     client->proxy->stats.net_input_bytes += (uint64_t)received;
-    client->last_interaction_ms = monotonic_milliseconds();
+    client->connection_info.last_interaction_ms = monotonic_milliseconds();
     client_process_input(client);
 }
 
@@ -272,7 +273,7 @@ static int
 client_write(struct proxy_client *client)
 {
     if (evbuffer_get_length(client->output) > 0 &&
-        evbuffer_write(client->output, client->fd) < 0 &&
+        evbuffer_write(client->output, client->connection_info.fd) < 0 &&
         errno != EAGAIN && errno != EINTR) {
         proxy_client_close_later(client, strerror(errno));
         return -1;
@@ -325,7 +326,8 @@ proxy_client_close_later(struct proxy_client *client, const char *reason)
     }
     if (reason != NULL) {
         log_verbose("closing client id=%llu addr=%s: %s",
-                    (unsigned long long)client->id, client->address, reason);
+                    (unsigned long long)client->connection_info.id,
+                    client->connection_info.address, reason);
     }
     client->flags |= PROXY_CLIENT_CLOSING;
     event_del(client->read_event);
@@ -376,10 +378,8 @@ proxy_client_free(struct proxy_client *client)
     event_free(client->write_event);
     evbuffer_free(client->output);
     resp_parser_free(&client->parser);
-    close(client->fd);
-    free(client->name);
-    free(client->library_name);
-    free(client->library_version);
+    close(client->connection_info.fd);
+    connection_release(&client->connection_info);
     proxy->client_count--;
     if (proxy->listener_paused_ms != 0) {
         proxy->listener_paused_ms = 0;
@@ -429,8 +429,8 @@ proxy_client_accept(struct proxy *proxy, int fd, const struct sockaddr *address,
     }
     (void)network_set_nodelay(fd);
     client->proxy = proxy;
-    client->fd = fd;
-    client->id = ++proxy->next_client_id;
+    connection_init(&client->connection_info, ++proxy->next_client_id, fd, address,
+                    monotonic_milliseconds());
     client_limits(&proxy->settings, &limits);
     resp_parser_init(&client->parser, &limits);
     TAILQ_INIT(&client->pending);
@@ -443,10 +443,6 @@ proxy_client_accept(struct proxy *proxy, int fd, const struct sockaddr *address,
     if (client->output == NULL || client->read_event == NULL || client->write_event == NULL) {
         proxy_out_of_memory();
     }
-    network_format_address(address, client->address, sizeof(client->address));
-    network_local_address(fd, client->local_address, sizeof(client->local_address));
-    client->created_ms = monotonic_milliseconds();
-    client->last_interaction_ms = client->created_ms;
     TAILQ_INSERT_TAIL(&proxy->clients, client, link);
     proxy->client_count++;
     event_add(client->read_event, NULL);
@@ -455,27 +451,21 @@ proxy_client_accept(struct proxy *proxy, int fd, const struct sockaddr *address,
 void
 proxy_client_describe(struct proxy_client *client, struct evbuffer *out)
 {
-    uint64_t now = monotonic_milliseconds();
-    size_t query = resp_parser_pending(&client->parser);
+    struct connection_usage usage;
     size_t output = evbuffer_get_length(client->output);
     const char *events = (client->flags & PROXY_CLIENT_WRITE_ARMED) ? "rw" : "r";
 
     if (client->flags & PROXY_CLIENT_PAUSED) {
         events = (client->flags & PROXY_CLIENT_WRITE_ARMED) ? "w" : "";
     }
-    evbuffer_add_printf(out,
-        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=N db=0 "
-        "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 "
-        "multi-mem=0 rbs=%zu rbp=0 obl=0 oll=%d omem=%zu tot-mem=%zu events=%s "
-        "cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s",
-        (unsigned long long)client->id, client->address, client->local_address,
-        client->fd, client->name ? client->name : "",
-        (unsigned long long)((now - client->created_ms) / 1000),
-        (unsigned long long)((now - client->last_interaction_ms) / 1000),
-        query, client->parser.capacity - client->parser.used, client->parser.capacity,
-        client->pending_count, output + client->held_bytes,
-        client->parser.capacity + output + client->held_bytes, events,
-        client->last_command ? client->last_command : "NULL",
-        client->library_name ? client->library_name : "",
-        client->library_version ? client->library_version : "");
+    memset(&usage, 0, sizeof(usage));
+    usage.flags = (client->flags & PROXY_CLIENT_CLOSE_AFTER_REPLY) ? "c" : "N";
+    usage.events = events;
+    usage.query_buffer = resp_parser_pending(&client->parser);
+    usage.query_buffer_free = client->parser.capacity - client->parser.used;
+    usage.read_buffer_size = client->parser.capacity;
+    usage.output_list_length = client->pending_count;
+    usage.output_memory = output + client->held_bytes;
+    usage.total_memory = client->parser.capacity + output + client->held_bytes;
+    connection_describe(&client->connection_info, &usage, monotonic_milliseconds(), out);
 }

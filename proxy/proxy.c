@@ -149,7 +149,8 @@ proxy_close_idle_clients(struct proxy *proxy, uint64_t now)
     }
     for (client = TAILQ_FIRST(&proxy->clients); client != NULL; client = next) {
         next = TAILQ_NEXT(client, link);
-        if (client->pending_count == 0 && now - client->last_interaction_ms > limit) {
+        if (client->pending_count == 0 &&
+            now - client->connection_info.last_interaction_ms > limit) {
             proxy->stats.idle_closes++;
             proxy_client_close_later(client, "idle timeout");
         }

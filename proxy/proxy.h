@@ -42,6 +42,7 @@
 #include <event2/listener.h>
 #include <hiredis/hiredis.h>
 #include "shared/commands.h"
+#include "shared/connection.h"
 #include "shared/placement.h"
 #include "shared/resp.h"
 #include "shared/slot.h"
@@ -208,9 +209,8 @@ void proxy_fragment_failed(struct proxy_fragment *fragment,
 
 /* One connected client. */
 struct proxy_client {
+    struct connection_info connection_info;  /* id, fd, name, addresses, times */
     struct proxy          *proxy;
-    uint64_t               id;
-    int                    fd;
     unsigned int           flags;
     struct event          *read_event;
     struct event          *write_event;
@@ -222,14 +222,6 @@ struct proxy_client {
     int                    pool_count;
     size_t                 held_bytes;     /* replies waiting in requests */
     struct proxy_request  *immediate;      /* see proxy_client_reply_begin */
-    char                  *name;           /* CLIENT SETNAME; NULL: none */
-    char                  *library_name;   /* CLIENT SETINFO */
-    char                  *library_version;
-    const char            *last_command;
-    char                   address[64];    /* ip:port of the peer */
-    char                   local_address[64];
-    uint64_t               created_ms;     /* monotonic */
-    uint64_t               last_interaction_ms;
     TAILQ_ENTRY(proxy_client) link;        /* proxy->clients */
     TAILQ_ENTRY(proxy_client) flush_link;  /* proxy->flush_clients */
     TAILQ_ENTRY(proxy_client) resume_link; /* proxy->resume_clients */

@@ -374,7 +374,7 @@ proxy_route_request(struct proxy_client *client, const struct resp_request *requ
         proxy_client_reply_end(client);
         return;
     }
-    client->last_command = command->name;
+    client->connection_info.last_command = command->name;
     if (!command_arity_ok(command, request->argc) ||
         !route_pairs_complete(command, request->argc)) {
         reply_error_arity(proxy_client_reply_begin(client), command->name);
