@@ -407,7 +407,7 @@ config_line_content(char *line, size_t *length)
 }
 
 /* Loads one file at the given include depth.  A file that cannot be opened
- * returns CONFIG_UNLOCATED (the include line adds its location). */
+ * or read returns CONFIG_UNLOCATED (the include line adds its location). */
 static int
 config_load_path(const struct config_option *table, void *target,
                  const char *path, int depth, char *error, size_t error_size)
@@ -444,8 +444,9 @@ config_load_path(const struct config_option *table, void *target,
         }
     }
     if (ferror(file)) {
+        /* Like an open failure: an include line adds its location. */
         snprintf(error, error_size, "cannot read '%s': %s", path, strerror(errno));
-        status = -1;
+        status = CONFIG_UNLOCATED;
     }
 out:
     free(line);

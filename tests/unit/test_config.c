@@ -333,6 +333,11 @@ test_include_errors(void **state)
     expect_file_error(context, "outer.conf", "include a.conf b.conf\n",
                       "1: 'include' wants 1 value, got 2");
 
+    /* So is an included path that is a directory (found by fuzz_config). */
+    snprintf(expected, sizeof(expected), "2: cannot read '%s/.': Is a directory",
+             context->directory);
+    expect_file_error(context, "outer.conf", "port 1\ninclude .\n", expected);
+
     /* A file including itself stops at the depth limit. */
     expect_file_error(context, "loop.conf", "include loop.conf\n",
                       "1: includes nested more than 16 deep (does 'loop.conf' include itself?)");
