@@ -5,6 +5,7 @@
 #   make test          install what is missing, build, run every test
 #   make run           install what is missing, build, start 1 proxy + 3 nodes
 #   make bench         benchmarks against redis-server and nutcracker
+#   make fuzz          libFuzzer runs of the parsers (FUZZ_SECONDS each)
 
 CC       ?= cc
 SANITIZE ?= 0
@@ -38,7 +39,7 @@ NODE_LIB_OBJ  := $(filter-out $(BUILD)/node/main.o,$(NODE_OBJ))
 PROXY_LIB_OBJ := $(filter-out $(BUILD)/proxy/main.o,$(PROXY_OBJ))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit run bench clean
+.PHONY: all deps test unit run bench clean fuzz
 
 all: $(BUILD)/herd-node $(BUILD)/herd-proxy $(UNIT_BIN)
 
@@ -84,7 +85,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD_DIR=$(BUILD) bash bench/run.sh
 
+# libFuzzer targets (clang, into build-fuzz/): FUZZ_SECONDS per target.
+fuzz: deps
+	@bash tests/fuzz/run.sh
+
 clean:
-	rm -rf build build-sanitize
+	rm -rf build build-sanitize build-fuzz
 
 -include $(SHARED_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(PROXY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

@@ -9,6 +9,9 @@ packages=(
     redis-server redis-tools nutcracker
     python3-redis python3-pytest
     clang valgrind openssl
+    # libFuzzer (libclang_rt.fuzzer*.a) for tests/fuzz: only a Recommends
+    # of clang, which --no-install-recommends below would skip.
+    libclang-rt-dev
 )
 
 missing=()

@@ -5,7 +5,9 @@
 #
 # Called by `make test` (BUILD_DIR=build or build-sanitize) and `make unit`
 # (--unit-only).  Runs each C unit-test binary $BUILD_DIR/tests/test_*
-# (cmocka), then the pytest integration suite against real processes.
+# (cmocka), then the libFuzzer targets (tests/fuzz/run.sh; full runs of
+# the normal build only, FUZZ_SECONDS per target, default 5), then the
+# pytest integration suite against real processes.
 # Exits non-zero when anything failed or when no test ran at all.
 #
 # Usage: BUILD_DIR=build bash tests/run-all.sh [--unit-only | --integration-only]
@@ -97,6 +99,35 @@ if [ "$run_unit" -eq 1 ]; then
         [ -f "$binary" ] && [ -x "$binary" ] || continue
         run_unit_binary "$binary"
     done
+fi
+
+# ---------------------------------------------------------------------------
+# Fuzzing: each libFuzzer target over its seed corpus and regression
+# inputs plus FUZZ_SECONDS (default 5) seconds of fuzzing, one test per
+# target (tests/fuzz/run.sh prints "fuzz: <target> ok|FAILED ...").
+# Normal build only: the fuzz build (build-fuzz/) is sanitized already.
+# ---------------------------------------------------------------------------
+run_fuzz() {
+    local log="$work/fuzz.log" status fuzz_passed fuzz_failed
+    FUZZ_SECONDS=${FUZZ_SECONDS:-5} timeout --foreground --kill-after=10 600 \
+        bash tests/fuzz/run.sh 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    fuzz_passed=$(grep -c -E '^fuzz: [^ ]+ +ok ' "$log")
+    fuzz_failed=$(grep -c -E '^fuzz: [^ ]+ +FAILED ' "$log")
+    # A build failure or timeout that named no target still fails.
+    if [ "$status" -ne 0 ] && [ "$fuzz_failed" -eq 0 ]; then
+        echo "fuzz: tests/fuzz/run.sh exited with status $status (log: $log)"
+        fuzz_failed=1
+    fi
+    passed=$((passed + fuzz_passed))
+    failed=$((failed + fuzz_failed))
+}
+
+if [ "$run_unit" -eq 1 ] && [ "$run_integration" -eq 1 ]; then
+    case "$build_dir" in
+        *sanitize*) echo "fuzz: skipped for $build_dir (the fuzz build is sanitized already)" ;;
+        *) run_fuzz ;;
+    esac
 fi
 
 # ---------------------------------------------------------------------------
