@@ -126,6 +126,54 @@ match_element(const char *pattern, size_t length, size_t *position, char c,
     return same_character(pattern[p], c, nocase);
 }
 
+/* Redis refuses a match that nests more than this many '*' groups deep. */
+#define GLOB_MAX_STAR_NESTING 1000
+
+/* The position just past the [...] class starting at pattern[p] == '['
+ * (an unterminated class takes the rest of the pattern). */
+static size_t
+skip_class(const char *pattern, size_t length, size_t p)
+{
+    p++;
+    if (p < length && pattern[p] == '^') {
+        p++;
+    }
+    while (p < length && pattern[p] != ']') {
+        p += (pattern[p] == '\\' && length - p >= 2) ? 2 : 1;
+    }
+    return p < length ? p + 1 : length;
+}
+
+/*
+ * 1 when the pattern has more runs of '*' followed by more pattern than
+ * Redis will nest through.  Redis matches recursively, one level per such
+ * run, and answers "no match" past GLOB_MAX_STAR_NESTING levels (its guard
+ * against abusive patterns); herd gives the same answers.  Each counted
+ * run needs at least two pattern bytes, so short patterns are not scanned.
+ */
+static int
+too_many_star_runs(const char *pattern, size_t length)
+{
+    size_t p = 0, runs = 0;
+
+    if (length <= 2 * GLOB_MAX_STAR_NESTING) {
+        return 0;
+    }
+    while (p < length) {
+        if (pattern[p] == '*') {
+            while (p < length && pattern[p] == '*') {
+                p++;
+            }
+            runs += p < length;
+        } else if (pattern[p] == '[') {
+            p = skip_class(pattern, length, p);
+        } else {
+            p += (pattern[p] == '\\' && length - p >= 2) ? 2 : 1;
+        }
+    }
+    return runs > GLOB_MAX_STAR_NESTING;
+}
+
 int
 glob_match(const char *pattern, size_t pattern_length,
            const char *string, size_t string_length, int nocase)
@@ -135,6 +183,9 @@ glob_match(const char *pattern, size_t pattern_length,
 
     if (string_length == 0) {
         return pattern_length == 0;
+    }
+    if (too_many_star_runs(pattern, pattern_length)) {
+        return 0;
     }
     while (s < string_length) {
         if (p < pattern_length && pattern[p] == '*') {

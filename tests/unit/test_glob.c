@@ -92,6 +92,40 @@ test_binary_and_nocase(void **state)
     assert_true(glob_match("[A-Z]", 5, "q", 1, 1));
 }
 
+/* Redis (7.0.15, checked with KEYS) answers "no match" once matching nests
+ * through more than 1000 runs of '*' followed by more pattern. */
+static void
+test_star_nesting_limit(void **state)
+{
+    char pattern[4096], string[3001];
+    size_t i, length;
+
+    (void)state;
+    memset(string, 'x', 3000);
+    for (i = 0; i < 1001; i++) {
+        memcpy(pattern + 2 * i, "*x", 2);
+    }
+    assert_int_equal(glob_match(pattern, 2000, string, 3000, 0), 1);   /* 1000 runs */
+    assert_int_equal(glob_match(pattern, 2002, string, 3000, 0), 0);   /* 1001 runs */
+    /* A trailing run does not nest: 1000 runs + "*" still match. */
+    pattern[2000] = '*';
+    assert_int_equal(glob_match(pattern, 2001, string, 3000, 0), 1);
+    /* Escaped stars and stars inside [...] are literal, not runs. */
+    for (i = 0, length = 0; i < 1001; i++) {
+        memcpy(pattern + length, "\\*x", 3);
+        length += 3;
+    }
+    for (i = 0; i < 1001; i++) {
+        memcpy(string + 2 * i, "*x", 2);
+    }
+    assert_int_equal(glob_match(pattern, length, string, 2002, 0), 1);
+    for (i = 0, length = 0; i < 1001; i++) {
+        memcpy(pattern + length, "[*]x", 4);
+        length += 4;
+    }
+    assert_int_equal(glob_match(pattern, length, string, 2002, 0), 1);
+}
+
 int
 main(void)
 {
@@ -101,6 +135,7 @@ main(void)
         cmocka_unit_test(test_escapes),
         cmocka_unit_test(test_empty_strings_and_everything),
         cmocka_unit_test(test_binary_and_nocase),
+        cmocka_unit_test(test_star_nesting_limit),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
