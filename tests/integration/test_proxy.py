@@ -269,3 +269,43 @@ def test_node_killed_then_restarted(processes):
     assert fresh.get(other_keys[0]) == b"changed"
     fresh.close()
     client.close()
+
+
+# ---------------------------------------------------------------------------
+# Placement agreement: proxies with the same membership route identically.
+# ---------------------------------------------------------------------------
+
+def placement_digest(proxy):
+    info = proxy.client().info("nodes")
+    return info["placement_digest"]
+
+
+@pytest.mark.timeout(60)
+def test_two_proxies_with_equal_digests_route_every_key_identically(processes):
+    """DESIGN.md: a digest of the membership is exposed, and two proxies
+    with equal digests route every key identically -- here with the node
+    lines in a different order and replicas 3."""
+    nodes = [processes.node(index=index, name=f"node-{index}") for index in range(3)]
+    first = processes.proxy(nodes, replicas=3, name="proxy-a")
+    second = processes.proxy(list(reversed(nodes)), replicas=3, name="proxy-b")
+    assert placement_digest(first) == placement_digest(second)
+
+    writer, reader = first.client(), second.client()
+    keys = [f"placement:{index}".encode() for index in range(3000)]
+    pipeline = writer.pipeline(transaction=False)
+    for key in keys:
+        pipeline.set(key, key)
+    assert all(pipeline.execute())
+    # Every key read through the other proxy comes from the node that holds it.
+    assert reader.mget(keys) == keys
+    # And each key was written to exactly one node.
+    held = [node.client().dbsize() for node in nodes]
+    assert sum(held) == len(keys) and all(count > 0 for count in held), held
+
+
+@pytest.mark.timeout(60)
+def test_different_membership_gives_a_different_digest(processes):
+    nodes = [processes.node(index=index, name=f"node-{index}") for index in range(3)]
+    three = processes.proxy(nodes, replicas=3, name="proxy-three")
+    two = processes.proxy(nodes[:2], replicas=3, name="proxy-two")
+    assert placement_digest(three) != placement_digest(two)
