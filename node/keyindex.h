@@ -1,11 +1,11 @@
 /*
- * keyindex.h — the node's in-memory index of the keys it stores.
+ * keyindex.h — the node's in-memory index of the keys it stores, rebuilt
+ * from the data file at start:
  *
- * Two ordered trees (Tokyo Cabinet TCTREE), rebuilt from the data file at
- * start:
- *
- *   keys     slot (BE16) | hash40 (BE, 5 bytes) | key  ->  expire_ms, type
- *   expiry   expire_ms (BE64) | key                    ->  (empty)
+ *   keys     per slot, sorted chunks of up to 128 entries (a two-level
+ *            B+tree) ordered by (hash40, key); each entry holds the key's
+ *            type and expire_ms
+ *   expiry   a Tokyo Cabinet TCTREE ordered by expire_ms (BE64) | key
  *
  * hash40 is the top 40 bits of hash64(key).  The key order (slot, hash40,
  * key) gives per-slot iteration whose cost follows the slot's size, and a
