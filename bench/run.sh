@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — `make bench`: redis-benchmark against redis-server, nutcracker in
-# front of redis-server, herd-node direct and herd-proxy in front of herd-nodes, all
-# started fresh here on loopback, measured in one run, stopped by PID.
+# front of redis-server, herd-node direct and herd-proxy in front of one and of three
+# herd-nodes, all started fresh here on loopback, measured in one run, stopped by PID.
 #
 # Writes bench/results/<date>.md and bench/results/latest.md.
 # Environment: BUILD_DIR (build), BENCH_REQUESTS (200000), BENCH_ROUNDS (3).
@@ -65,6 +65,13 @@ node_port=$(free_port)
 mkdir -p "$work/node-direct"
 start node-direct "$node_port" "$build_dir/herd-node" --port "$node_port" --dir "$work/node-direct"
 
+single_node_port=$(free_port)
+mkdir -p "$work/node-single"
+start node-single "$single_node_port" "$build_dir/herd-node" --port "$single_node_port" --dir "$work/node-single"
+single_proxy_port=$(free_port)
+start proxy-single "$single_proxy_port" "$build_dir/herd-proxy" --port "$single_proxy_port" \
+    --replicas 1 --node "127.0.0.1:$single_node_port" node-single
+
 proxy_args=()
 for i in 1 2 3; do
     port=$(free_port)
@@ -84,7 +91,8 @@ measure() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-targets=("redis-server:$redis_port" "nutcracker+redis:$nutcracker_port" "herd-node:$node_port" "herd-proxy+3 nodes:$proxy_port")
+targets=("redis-server:$redis_port" "nutcracker+redis:$nutcracker_port" "herd-node:$node_port"
+         "herd-proxy+1 node:$single_proxy_port" "herd-proxy+3 nodes:$proxy_port")
 date_tag=$(date -u +%Y-%m-%d)
 result="bench/results/$date_tag.md"
 {
