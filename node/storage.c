@@ -375,6 +375,18 @@ storage_was_clean(const struct storage *storage)
     return storage->was_clean;
 }
 
+/* After a read found nothing: 0 when the key is absent, -1 (logged) when
+ * Tokyo Cabinet failed. */
+static int
+storage_read_missed(struct storage *storage)
+{
+    if (tchdbecode(storage->database) == TCENOREC) {
+        return 0;
+    }
+    storage_failed(storage, "get");
+    return -1;
+}
+
 int
 storage_get(struct storage *storage, const char *key, size_t key_length,
             char **record, size_t *size)
@@ -383,11 +395,7 @@ storage_get(struct storage *storage, const char *key, size_t key_length,
     char *value = tchdbget(storage->database, key, (int)key_length, &value_size);
 
     if (value == NULL) {
-        if (tchdbecode(storage->database) == TCENOREC) {
-            return 0;
-        }
-        storage_failed(storage, "get");
-        return -1;
+        return storage_read_missed(storage);
     }
     *record = value;
     *size = (size_t)value_size;
@@ -402,11 +410,7 @@ storage_get_prefix(struct storage *storage, const char *key, size_t key_length,
                            (int)capacity);
 
     if (copied < 0) {
-        if (tchdbecode(storage->database) == TCENOREC) {
-            return 0;
-        }
-        storage_failed(storage, "get");
-        return -1;
+        return storage_read_missed(storage);
     }
     *size = (size_t)copied;
     return 1;

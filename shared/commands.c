@@ -227,8 +227,9 @@ reply_command_categories(struct evbuffer *out, const char *categories)
     }
 }
 
-void
-command_reply_count(struct evbuffer *out)
+/* How many commands COMMAND shows. */
+static long long
+command_visible_count(void)
 {
     long long count = 0;
     int i;
@@ -236,7 +237,13 @@ command_reply_count(struct evbuffer *out)
     for (i = 0; i < COMMAND_COUNT; i++) {
         count += command_visible(&command_table[i]);
     }
-    reply_integer(out, count);
+    return count;
+}
+
+void
+command_reply_count(struct evbuffer *out)
+{
+    reply_integer(out, command_visible_count());
 }
 
 /*
@@ -285,13 +292,9 @@ command_reply_docs(struct evbuffer *out, const struct command_info *info)
 void
 command_reply_all(struct evbuffer *out)
 {
-    long long count = 0;
     int i;
 
-    for (i = 0; i < COMMAND_COUNT; i++) {
-        count += command_visible(&command_table[i]);
-    }
-    reply_array_header(out, count);
+    reply_array_header(out, command_visible_count());
     for (i = 0; i < COMMAND_COUNT; i++) {
         if (command_visible(&command_table[i])) {
             command_reply_info(out, &command_table[i]);
