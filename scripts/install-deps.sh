@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
     build-essential pkg-config
-    libevent-dev libhiredis-dev libtokyocabinet-dev libssl-dev libcmocka-dev
+    libevent-dev libhiredis-dev libtokyocabinet-dev libssl-dev libcmocka-dev zlib1g-dev
     redis-server redis-tools nutcracker
     python3-redis python3-pytest
     clang valgrind openssl
