@@ -3,16 +3,24 @@
  *
  *   - commands the proxy answers itself (local.c);
  *   - single-key commands, and multi-key ones whose keys share a slot: to
- *     the slot's first replica, as the client's raw bytes;
+ *     the slot's first replica, as the client's raw bytes.  Keys are found
+ *     as Redis finds them (command_find_keys): the table's positions, the
+ *     numkeys argument of ZUNIONSTORE, LMPOP, BZMPOP and the other
+ *     movable-keys commands, argv[2] of OBJECT ENCODING and friends;
+ *     when a movable-keys command's numkeys is invalid (or OBJECT has no
+ *     key), the request still goes to one node, which answers Redis's
+ *     exact error;
  *   - MGET, DEL, UNLINK, EXISTS, TOUCH, MSET: split by node into one
  *     fragment per node, merged in merge.c (when every key lands on one
  *     node the request is forwarded whole instead);
  *   - KEYS, DBSIZE, FLUSHALL, FLUSHDB: to every node; RANDOMKEY: to nodes
  *     in random order until one has a key; SCAN: scan.c.
  *
- * Other multi-key commands get Redis Cluster's CROSSSLOT error when their
- * keys are in different slots.  Keyless commands the proxy cannot route
- * get the unknown-command error.
+ * Other multi-key commands (MSETNX, RENAME, COPY, SMOVE, SINTERSTORE,
+ * LMOVE, ZUNIONSTORE, LMPOP, BLPOP...) get Redis Cluster's CROSSSLOT error
+ * when their keys are in different slots.  Blocking commands are
+ * forwarded like the others (the node answers them).  Keyless commands
+ * the proxy cannot route get the unknown-command error.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -85,23 +93,60 @@ route_forward(struct proxy_client *client, const struct command_info *command,
     proxy_backend_enqueue(backend, &forwarded->fragments[0]);
 }
 
-/* Commands routed by their keys, which must all share one slot. */
+/* 1 when a command without keys in this request still goes to a node,
+ * which answers Redis's error: a movable-keys command whose numkeys Redis
+ * refuses, or OBJECT HELP, an unknown OBJECT subcommand, a wrong arity. */
+static int
+route_node_answers_keyless(const struct command_info *command)
+{
+    return (command->flags & COMMAND_MOVABLEKEYS) != 0 || command->id == COMMAND_OBJECT;
+}
+
+/* The node for such a request: the one of the argument after numkeys,
+ * else of the last argument (any node would do; this one is stable). */
+static struct proxy_backend *
+route_keyless_backend(struct proxy *proxy, const struct command_info *command,
+                      const struct resp_request *request)
+{
+    int position = command_numkeys_position(command) + 1;
+
+    if (position <= 1 || position >= request->argc) {
+        position = request->argc - 1;
+    }
+    return proxy_backend_for_slot(proxy, key_slot(request->argv[position],
+                                                  request->argv_length[position]));
+}
+
+/*
+ * Commands routed by their keys (command_find_keys: table positions,
+ * numkeys, OBJECT's key), which must all share one slot: the request goes
+ * whole to that slot's node, or the client gets CROSSSLOT.
+ */
 static void
 route_by_keys(struct proxy_client *client, const struct command_info *command,
               const struct resp_request *request)
 {
-    int first, last, step, i;
+    struct command_keys keys;
     unsigned int slot;
+    int i, position;
 
-    if (command_key_positions(command, request->argc, &first, &last, &step) == 0) {
+    if (command_find_keys(command, request->argc, request->argv, request->argv_length,
+                          &keys) == 0) {
+        if (route_node_answers_keyless(command)) {
+            route_forward(client, command, request,
+                          route_keyless_backend(client->proxy, command, request));
+            return;
+        }
         reply_error_unknown_command(proxy_client_reply_begin(client), request->argc,
                                     request->argv, request->argv_length);
         proxy_client_reply_end(client);
         return;
     }
-    slot = key_slot(request->argv[first], request->argv_length[first]);
-    for (i = first + step; i <= last; i += step) {
-        if (key_slot(request->argv[i], request->argv_length[i]) != slot) {
+    position = command_keys_position(&keys, 0);
+    slot = key_slot(request->argv[position], request->argv_length[position]);
+    for (i = 1; i < keys.count; i++) {
+        position = command_keys_position(&keys, i);
+        if (key_slot(request->argv[position], request->argv_length[position]) != slot) {
             proxy_client_error(client, crossslot_error);
             return;
         }

@@ -1,5 +1,6 @@
 /*
- * commands.c — the command table, its lookup and the COMMAND replies.
+ * commands.c — the command table, its lookup, where a request's keys are,
+ * and the COMMAND replies.
  *
  * Lookup runs for every request, so it must be cheap without any table
  * built at run time (no global mutable state).  Each command gets a 64-bit
@@ -11,10 +12,13 @@
  * the hot commands come first in the table; measured by
  * tests/unit/test_commands.c at a few nanoseconds per lookup.
  */
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "shared/commands.h"
+#include "shared/number.h"
 #include "shared/reply.h"
 
 const struct command_info command_table[COMMAND_COUNT] = {
@@ -145,6 +149,222 @@ command_key_positions(const struct command_info *info, int argc,
     return count;
 }
 
+/*
+ * Movable keys.  Every movable-keys command herd has counts its keys with a
+ * numkeys argument: argv[numkeys] keys follow it, one after another, and
+ * the *STORE commands have a destination key at argv[1] as well.
+ */
+struct movable_keys_shape {
+    enum command_id id;
+    int             destination;  /* position of the destination; 0: none */
+    int             numkeys;      /* position of the numkeys argument */
+};
+
+static const struct movable_keys_shape movable_keys_shapes[] = {
+    { COMMAND_ZUNIONSTORE, 1, 2 },  /* ZUNIONSTORE dest numkeys key... */
+    { COMMAND_ZINTERSTORE, 1, 2 },
+    { COMMAND_ZDIFFSTORE,  1, 2 },
+    { COMMAND_ZUNION,      0, 1 },  /* ZUNION numkeys key... */
+    { COMMAND_ZINTER,      0, 1 },
+    { COMMAND_ZDIFF,       0, 1 },
+    { COMMAND_ZINTERCARD,  0, 1 },
+    { COMMAND_SINTERCARD,  0, 1 },
+    { COMMAND_LMPOP,       0, 1 },
+    { COMMAND_ZMPOP,       0, 1 },
+    { COMMAND_BLMPOP,      0, 2 },  /* BLMPOP timeout numkeys key... */
+    { COMMAND_BZMPOP,      0, 2 },
+};
+
+#define MOVABLE_KEYS_SHAPE_COUNT \
+    (sizeof(movable_keys_shapes) / sizeof(movable_keys_shapes[0]))
+
+/* The shape of a movable-keys command; NULL for any other command. */
+static const struct movable_keys_shape *
+movable_keys_shape(const struct command_info *info)
+{
+    size_t i;
+
+    if ((info->flags & COMMAND_MOVABLEKEYS) == 0) {
+        return NULL;
+    }
+    for (i = 0; i < MOVABLE_KEYS_SHAPE_COUNT; i++) {
+        if (movable_keys_shapes[i].id == info->id) {
+            return &movable_keys_shapes[i];
+        }
+    }
+    return NULL;
+}
+
+int
+command_numkeys_position(const struct command_info *info)
+{
+    const struct movable_keys_shape *shape = movable_keys_shape(info);
+
+    return shape != NULL ? shape->numkeys : 0;
+}
+
+/*
+ * The value C's atoi() gives for s[0..length) on this platform (glibc,
+ * 64-bit long, 32-bit int): leading blanks skipped, an optional sign, the
+ * digits up to the first other byte; an overflow saturates like strtol()
+ * and the result is then cut to an int.  Redis falls back to atoi() when
+ * the strict numkeys parse fails, so "01" or "2abc" still name keys.
+ */
+static int
+atoi_value(const char *s, size_t length)
+{
+    const unsigned long long positive_limit = (unsigned long long)LLONG_MAX;
+    unsigned long long magnitude = 0, limit;
+    int negative = 0, saturated = 0;
+    size_t i = 0;
+    long long value;
+
+    while (i < length && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))) {
+        i++;
+    }
+    if (i < length && (s[i] == '+' || s[i] == '-')) {
+        negative = s[i] == '-';
+        i++;
+    }
+    limit = negative ? positive_limit + 1 : positive_limit;
+    for (; i < length && s[i] >= '0' && s[i] <= '9'; i++) {
+        unsigned int digit = (unsigned int)(s[i] - '0');
+
+        if (saturated || magnitude > (limit - digit) / 10) {
+            saturated = 1;
+            continue;
+        }
+        magnitude = magnitude * 10 + digit;
+    }
+    if (saturated) {
+        magnitude = limit;
+    }
+    value = negative ? (long long)(0 - magnitude) : (long long)magnitude;
+    return (int)(int32_t)(uint32_t)(unsigned long long)value;
+}
+
+/* One key range, nothing else. */
+static void
+keys_set_range(struct command_keys *keys, int first, int last, int step)
+{
+    keys->first = first;
+    keys->last = last;
+    keys->step = step;
+    keys->count = last >= first ? (last - first) / step + 1 : 0;
+}
+
+/*
+ * A numkeys command's keys, the way Redis 7.0 finds them: first its key
+ * specs (numkeys must be a canonical non-negative integer, cut to an int,
+ * naming at least one key and no more than there are arguments; the
+ * destination comes first); when those fail, its older key function
+ * (numkeys read by atoi(), between 1 and the arguments left; the
+ * destination comes last).  When both fail there are no keys.
+ */
+static void
+movable_keys_find(const struct movable_keys_shape *shape, int argc,
+                  const char *const *argv, const size_t *argv_length,
+                  struct command_keys *keys)
+{
+    int first = shape->numkeys + 1;
+    long long parsed, last;
+    int count;
+
+    if (string_to_long_long(argv[shape->numkeys], argv_length[shape->numkeys], &parsed) &&
+        parsed >= 0) {
+        count = (int)(int32_t)(uint32_t)(unsigned long long)parsed;
+        last = (long long)first + count - 1;
+        if (count >= 1 && last < argc) {
+            keys_set_range(keys, first, (int)last, 1);
+            keys->extra = shape->destination;
+            keys->extra_first = 1;
+            keys->count += shape->destination != 0;
+            return;
+        }
+    }
+    count = atoi_value(argv[shape->numkeys], argv_length[shape->numkeys]);
+    if (count >= 1 && count <= argc - first) {
+        keys_set_range(keys, first, first + count - 1, 1);
+        keys->extra = shape->destination;
+        keys->extra_first = 0;
+        keys->count += shape->destination != 0;
+    }
+}
+
+int
+command_object_subcommand_keys(const char *name, size_t length)
+{
+    static const char *const with_key[] = { "encoding", "refcount", "idletime", "freq" };
+    size_t i;
+
+    for (i = 0; i < sizeof(with_key) / sizeof(with_key[0]); i++) {
+        if (strlen(with_key[i]) == length && strncasecmp(name, with_key[i], length) == 0) {
+            return 1;
+        }
+    }
+    if (length == 4 && strncasecmp(name, "help", 4) == 0) {
+        return 0;
+    }
+    return -1;
+}
+
+int
+command_find_keys(const struct command_info *info, int argc, const char *const *argv,
+                  const size_t *argv_length, struct command_keys *keys)
+{
+    const struct movable_keys_shape *shape = movable_keys_shape(info);
+    int first, last, step;
+
+    memset(keys, 0, sizeof(*keys));
+    keys->step = 1;
+    keys->last = -1;
+    if (shape != NULL) {
+        if (argc > shape->numkeys) {
+            movable_keys_find(shape, argc, argv, argv_length, keys);
+        }
+    } else if (info->id == COMMAND_OBJECT) {
+        /* OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ key */
+        if (argc == 3 && command_object_subcommand_keys(argv[1], argv_length[1]) == 1) {
+            keys_set_range(keys, 2, 2, 1);
+        }
+    } else if (command_key_positions(info, argc, &first, &last, &step) > 0) {
+        keys_set_range(keys, first, last, step);
+    }
+    return keys->count;
+}
+
+int
+command_keys_position(const struct command_keys *keys, int index)
+{
+    int range_count = keys->count - (keys->extra != 0);
+
+    if (keys->extra != 0) {
+        if (keys->extra_first) {
+            if (index == 0) {
+                return keys->extra;
+            }
+            index--;
+        } else if (index == range_count) {
+            return keys->extra;
+        }
+    }
+    return keys->first + index * keys->step;
+}
+
+int
+command_get_keys(const struct command_info *info, int argc, const char *const *argv,
+                 const size_t *argv_length, int *positions, int capacity)
+{
+    struct command_keys keys;
+    int i;
+
+    command_find_keys(info, argc, argv, argv_length, &keys);
+    for (i = 0; i < keys.count && i < capacity; i++) {
+        positions[i] = command_keys_position(&keys, i);
+    }
+    return keys.count;
+}
+
 /* A command flag and the name COMMAND INFO gives it, in Redis's order. */
 struct command_flag_name {
     unsigned int flag;
@@ -158,11 +378,13 @@ static const struct command_flag_name command_flag_names[] = {
     { COMMAND_DENYOOM,  "denyoom" },
     { COMMAND_ADMIN,    "admin" },
     { COMMAND_NOSCRIPT, "noscript" },
+    { COMMAND_BLOCKING, "blocking" },
     { COMMAND_LOADING,  "loading" },
     { COMMAND_STALE,    "stale" },
     { COMMAND_FAST,     "fast" },
     { COMMAND_NOAUTH,   "no_auth" },
     { COMMAND_ALLOW_BUSY, "allow_busy" },
+    { COMMAND_MOVABLEKEYS, "movablekeys" },
 };
 
 #define COMMAND_FLAG_NAME_COUNT \

@@ -741,20 +741,61 @@ command_list(struct connection_call *call)
     }
 }
 
-/* COMMAND GETKEYS command arg...: the key arguments, from the table, with
- * Redis's checks in Redis's order. */
+/* 1 when COMMAND GETKEYS treats the command as one with keys. */
+static int
+command_has_keys(const struct command_info *info)
+{
+    return info->first_key > 0 || (info->flags & COMMAND_MOVABLEKEYS) != 0;
+}
+
+/*
+ * COMMAND GETKEYS OBJECT sub [key]: Redis looks the subcommand up first
+ * ("Invalid command specified" when unknown), then checks that it has
+ * keys (HELP has none) and its arity (3).  Returns 1 when it replied.
+ */
+static int
+command_getkeys_object(struct connection_call *call)
+{
+    const struct resp_request *request = call->request;
+    int takes_key;
+
+    if (request->argc < 4) {
+        return 0;
+    }
+    takes_key = command_object_subcommand_keys(request->argv[3], request->argv_length[3]);
+    if (takes_key < 0) {
+        reply_error(call->out, "ERR Invalid command specified");
+        return 1;
+    }
+    if (takes_key == 0) {
+        reply_error(call->out, "ERR The command has no key arguments");
+        return 1;
+    }
+    if (request->argc - 2 != 3) {
+        reply_error(call->out, "ERR Invalid number of arguments specified for command");
+        return 1;
+    }
+    return 0;
+}
+
+/* COMMAND GETKEYS command arg...: the key arguments, found as Redis finds
+ * them (command_find_keys), with Redis's checks in Redis's order. */
 static void
 command_getkeys(struct connection_call *call)
 {
     const struct resp_request *request = call->request;
     const struct command_info *info = visible_command(call, 2);
-    int first, last, step, count, i, argc = request->argc - 2;
+    int argc = request->argc - 2, i;
+    struct command_keys keys;
 
     if (info == NULL) {
         reply_error(call->out, "ERR Invalid command specified");
         return;
     }
-    if (info->first_key == 0) {
+    if (info->id == COMMAND_OBJECT && command_getkeys_object(call)) {
+        return;
+    }
+    if (!command_has_keys(info) && info->id != COMMAND_OBJECT) {
         reply_error(call->out, "ERR The command has no key arguments");
         return;
     }
@@ -762,10 +803,15 @@ command_getkeys(struct connection_call *call)
         reply_error(call->out, "ERR Invalid number of arguments specified for command");
         return;
     }
-    count = command_key_positions(info, argc, &first, &last, &step);
-    reply_array_header(call->out, count);
-    for (i = first; count > 0 && i <= last; i += step) {
-        reply_bulk(call->out, request->argv[i + 2], request->argv_length[i + 2]);
+    if (command_find_keys(info, argc, request->argv + 2, request->argv_length + 2, &keys) == 0) {
+        reply_error(call->out, "ERR Invalid arguments specified for command");
+        return;
+    }
+    reply_array_header(call->out, keys.count);
+    for (i = 0; i < keys.count; i++) {
+        int position = command_keys_position(&keys, i) + 2;
+
+        reply_bulk(call->out, request->argv[position], request->argv_length[position]);
     }
 }
 
