@@ -23,7 +23,7 @@ endif
 CFLAGS_ALL := -std=gnu11 $(OPTIMIZE) -Wall -Wextra -Werror -Wno-unused-parameter \
               -D_GNU_SOURCE -I. $(CFLAGS)
 LIBS       := -levent -levent_pthreads -levent_openssl -lhiredis -ltokyocabinet \
-              -lssl -lcrypto -lpthread -lm
+              -lssl -lcrypto -lz -lpthread -lm
 LDFLAGS_ALL := $(LDSAN) $(LDFLAGS)
 
 SHARED_SRC := $(sort $(wildcard shared/*.c))
