@@ -50,6 +50,12 @@ struct storage {
     int                 was_clean;
     int                 fsync_policy;
     struct storage_stats stats;
+    /* The open batch: key -> one op byte ('P' put, 'D' delete) then the
+     * record.  Applied in one TC transaction by storage_commit(), so a key
+     * written many times in a batch (a hot collection's pages) reaches the
+     * file, and TC's write-ahead log, once. */
+    TCMAP              *batch;
+    int                 batch_open;
     /* The `everysec` fsync thread; `mutex` guards the fields below and the
      * fsync counters in stats. */
     pthread_mutex_t     mutex;
@@ -258,6 +264,9 @@ storage_release(struct storage *storage)
     if (storage->database != NULL) {
         tchdbdel(storage->database);
     }
+    if (storage->batch != NULL) {
+        tcmapdel(storage->batch);
+    }
     if (storage->lock_fd >= 0) {
         close(storage->lock_fd);
     }
@@ -387,13 +396,50 @@ storage_read_missed(struct storage *storage)
     return -1;
 }
 
+#define BATCH_PUT     'P'
+#define BATCH_DELETE  'D'
+
+/* The batch's entry for a key: NULL when the batch has not touched it. */
+static const char *
+batch_lookup(struct storage *storage, const char *key, size_t key_length,
+             size_t *size)
+{
+    int value_size;
+    const char *value;
+
+    if (storage->batch == NULL || !storage->batch_open) {
+        return NULL;
+    }
+    value = tcmapget(storage->batch, key, (int)key_length, &value_size);
+    if (value != NULL) {
+        *size = (size_t)value_size;
+    }
+    return value;
+}
+
 int
 storage_get(struct storage *storage, const char *key, size_t key_length,
             char **record, size_t *size)
 {
+    size_t pending_size;
+    const char *pending = batch_lookup(storage, key, key_length, &pending_size);
     int value_size;
-    char *value = tchdbget(storage->database, key, (int)key_length, &value_size);
+    char *value;
 
+    if (pending != NULL) {
+        if (pending[0] == BATCH_DELETE) {
+            return 0;
+        }
+        *size = pending_size - 1;
+        *record = malloc(*size + 1);
+        if (*record == NULL) {
+            return -1;
+        }
+        memcpy(*record, pending + 1, *size);
+        (*record)[*size] = '\0';
+        return 1;
+    }
+    value = tchdbget(storage->database, key, (int)key_length, &value_size);
     if (value == NULL) {
         return storage_read_missed(storage);
     }
@@ -406,9 +452,20 @@ int
 storage_get_prefix(struct storage *storage, const char *key, size_t key_length,
                    char *buffer, size_t capacity, size_t *size)
 {
-    int copied = tchdbget3(storage->database, key, (int)key_length, buffer,
-                           (int)capacity);
+    size_t pending_size;
+    const char *pending = batch_lookup(storage, key, key_length, &pending_size);
+    int copied;
 
+    if (pending != NULL) {
+        if (pending[0] == BATCH_DELETE) {
+            return 0;
+        }
+        *size = pending_size - 1 < capacity ? pending_size - 1 : capacity;
+        memcpy(buffer, pending + 1, *size);
+        return 1;
+    }
+    copied = tchdbget3(storage->database, key, (int)key_length, buffer,
+                       (int)capacity);
     if (copied < 0) {
         return storage_read_missed(storage);
     }
@@ -419,53 +476,98 @@ storage_get_prefix(struct storage *storage, const char *key, size_t key_length,
 int
 storage_in_batch(const struct storage *storage)
 {
-    return storage->database->tran;
+    return storage->batch_open;
 }
 
 int
 storage_begin(struct storage *storage)
 {
-    if (storage->database->tran) {
+    if (storage->batch_open) {
         return 0;
     }
-    if (!tchdbtranbegin(storage->database)) {
-        storage_failed(storage, "transaction begin");
-        log_warning("storage: cannot open a write batch; exiting");
-        exit(1);
+    if (storage->batch == NULL) {
+        storage->batch = tcmapnew();
     }
+    storage->batch_open = 1;
     storage->stats.batch_writes = 0;
     storage->stats.batch_bytes = 0;
     return 1;
+}
+
+/* Records one write in the batch. */
+static void
+batch_record(struct storage *storage, const char *key, size_t key_length,
+             char op, const char *record, size_t size)
+{
+    storage_begin(storage);
+    tcmapput4(storage->batch, key, (int)key_length, &op, 1, record, (int)size);
+    storage->stats.batch_writes++;
+    storage->stats.batch_bytes += key_length + size;
 }
 
 int
 storage_put(struct storage *storage, const char *key, size_t key_length,
             const char *record, size_t size)
 {
-    storage_begin(storage);
-    if (!tchdbput(storage->database, key, (int)key_length, record, (int)size)) {
-        storage_failed(storage, "put");
-        return -1;
-    }
-    storage->stats.batch_writes++;
-    storage->stats.batch_bytes += key_length + size;
+    batch_record(storage, key, key_length, BATCH_PUT, record, size);
     return 0;
 }
 
 int
 storage_delete(struct storage *storage, const char *key, size_t key_length)
 {
-    storage_begin(storage);
-    if (!tchdbout(storage->database, key, (int)key_length)) {
-        if (tchdbecode(storage->database) == TCENOREC) {
-            return 0;
+    size_t pending_size;
+    const char *pending = batch_lookup(storage, key, key_length, &pending_size);
+    int existed;
+
+    if (pending != NULL) {
+        existed = pending[0] == BATCH_PUT;
+    } else {
+        existed = tchdbvsiz(storage->database, key, (int)key_length) >= 0;
+        if (!existed && tchdbecode(storage->database) != TCENOREC) {
+            storage_failed(storage, "delete");
+            return -1;
         }
-        storage_failed(storage, "delete");
-        return -1;
     }
-    storage->stats.batch_writes++;
-    storage->stats.batch_bytes += key_length;
-    return 1;
+    batch_record(storage, key, key_length, BATCH_DELETE, "", 0);
+    return existed;
+}
+
+/* Applies the batch inside one TC transaction.  Any failure is fatal: the
+ * process exits and TC's write-ahead log undoes the partial transaction at
+ * the next start. */
+static void
+batch_apply(struct storage *storage)
+{
+    const char *key, *value;
+    int key_size, value_size;
+
+    if (!tchdbtranbegin(storage->database)) {
+        storage_failed(storage, "transaction begin");
+        log_warning("storage: cannot open a write batch; exiting");
+        exit(1);
+    }
+    tcmapiterinit(storage->batch);
+    while ((key = tcmapiternext(storage->batch, &key_size)) != NULL) {
+        value = tcmapiterval(key, &value_size);
+        if (value[0] == BATCH_PUT) {
+            if (!tchdbput(storage->database, key, key_size, value + 1, value_size - 1)) {
+                storage_failed(storage, "put");
+                log_warning("storage: a write batch could not be applied; exiting");
+                exit(1);
+            }
+        } else if (!tchdbout(storage->database, key, key_size) &&
+                   tchdbecode(storage->database) != TCENOREC) {
+            storage_failed(storage, "delete");
+            log_warning("storage: a write batch could not be applied; exiting");
+            exit(1);
+        }
+    }
+    if (!tchdbtrancommit(storage->database)) {
+        storage_failed(storage, "transaction commit");
+        log_warning("storage: a write batch could not be committed; exiting");
+        exit(1);
+    }
 }
 
 int
@@ -473,15 +575,15 @@ storage_commit(struct storage *storage)
 {
     uint64_t started;
 
-    if (!storage->database->tran) {
+    if (!storage->batch_open) {
         return 0;
     }
     started = monotonic_microseconds();
-    if (!tchdbtrancommit(storage->database)) {
-        storage_failed(storage, "transaction commit");
-        log_warning("storage: a write batch could not be committed; exiting");
-        exit(1);
+    if (tcmaprnum(storage->batch) > 0) {
+        batch_apply(storage);
     }
+    tcmapclear(storage->batch);
+    storage->batch_open = 0;
     if (storage->fsync_policy == FSYNC_ALWAYS && sync_data_file(storage) != 0) {
         log_warning("storage: cannot make a write batch durable; exiting");
         exit(1);
@@ -532,6 +634,7 @@ storage_iterate(struct storage *storage, storage_visitor visitor, void *context)
     TCXSTR *value = tcxstrnew();
     int result = 0;
 
+    storage_commit(storage);
     if (!tchdbiterinit(storage->database)) {
         storage_failed(storage, "iteration");
         result = -1;
