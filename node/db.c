@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tcutil.h>
+#include "shared/checksum.h"
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "node/server.h"
 #include "node/storage.h"
 #include "node/keyindex.h"
 #include "node/db.h"
+#include "node/collection.h"
 
 /* Records bigger than this are encoded in a buffer of their own rather
  * than the server's reusable scratch buffer (so it never stays huge). */
@@ -76,24 +78,215 @@ db_encode_buffer_done(struct server *server, char *buffer)
 
 /* Every storage write goes through here first: it opens the batch and, if
  * this write started it, tells the server to schedule the commit. */
-static void
-db_prepare_write(struct server *server)
+void
+db_prepare_storage_write(struct server *server)
 {
     if (storage_begin(server->storage)) {
         server_batch_opened(server);
     }
 }
 
-/* Removes a key from storage and the index. */
-static int
-db_remove(struct server *server, const char *key, size_t key_length)
+static void
+db_prepare_write(struct server *server)
 {
+    db_prepare_storage_write(server);
+}
+
+size_t
+db_internal_key(int kind, const void *body, size_t body_length, char *out)
+{
+    out[0] = '\0';
+    out[1] = (char)kind;
+    memcpy(out + 2, body, body_length);
+    return body_length + 2;
+}
+
+/* The stored form of a user key (see db.h): the key itself, or for a key
+ * starting with '\0' a malloc'd copy with one more '\0' in front. */
+struct stored_key {
+    const char *data;
+    size_t      length;
+    char       *allocated;
+};
+
+static int
+stored_key_make(struct stored_key *stored, const char *key, size_t key_length)
+{
+    stored->allocated = NULL;
+    stored->data = key;
+    stored->length = key_length;
+    if (key_length == 0 || key[0] != '\0') {
+        return 0;
+    }
+    stored->allocated = malloc(key_length + 1);
+    if (stored->allocated == NULL) {
+        return -1;
+    }
+    stored->allocated[0] = '\0';
+    memcpy(stored->allocated + 1, key, key_length);
+    stored->data = stored->allocated;
+    stored->length = key_length + 1;
+    return 0;
+}
+
+static void
+stored_key_done(struct stored_key *stored)
+{
+    free(stored->allocated);
+}
+
+/* storage_get / storage_get_prefix / storage_put / storage_delete of a user
+ * key. */
+static int
+db_storage_get(struct server *server, const char *key, size_t key_length,
+               char **record, size_t *size)
+{
+    struct stored_key stored;
+    int result;
+
+    if (stored_key_make(&stored, key, key_length) != 0) {
+        return -1;
+    }
+    result = storage_get(server->storage, stored.data, stored.length, record, size);
+    stored_key_done(&stored);
+    return result;
+}
+
+static int
+db_storage_get_prefix(struct server *server, const char *key, size_t key_length,
+                      char *buffer, size_t capacity, size_t *size)
+{
+    struct stored_key stored;
+    int result;
+
+    if (stored_key_make(&stored, key, key_length) != 0) {
+        return -1;
+    }
+    result = storage_get_prefix(server->storage, stored.data, stored.length,
+                                buffer, capacity, size);
+    stored_key_done(&stored);
+    return result;
+}
+
+static int
+db_storage_put(struct server *server, const char *key, size_t key_length,
+               const char *record, size_t size)
+{
+    struct stored_key stored;
+    int result;
+
+    if (stored_key_make(&stored, key, key_length) != 0) {
+        return -1;
+    }
+    result = storage_put(server->storage, stored.data, stored.length, record, size);
+    stored_key_done(&stored);
+    return result;
+}
+
+static int
+db_storage_delete(struct server *server, const char *key, size_t key_length)
+{
+    struct stored_key stored;
+    int result;
+
+    if (stored_key_make(&stored, key, key_length) != 0) {
+        return -1;
+    }
+    result = storage_delete(server->storage, stored.data, stored.length);
+    stored_key_done(&stored);
+    return result;
+}
+
+/* A stored header plus, for a collection, the start of its payload (what
+ * says where its stored pages are). */
+struct stored_header {
+    struct record_header header;
+    char                 payload[COLLECTION_PAYLOAD_PREFIX];
+    size_t               payload_length;
+};
+
+/* Reads the stored header of a key (no CRC check, no expiry handling).
+ * Returns DB_FOUND, DB_NOT_FOUND or DB_ERROR. */
+static int
+db_read_stored_header(struct server *server, const char *key, size_t key_length,
+                      struct stored_header *stored)
+{
+    char buffer[RECORD_HEADER_SIZE + COLLECTION_PAYLOAD_PREFIX];
+    size_t size;
+    int result = db_storage_get_prefix(server, key, key_length, buffer,
+                                       sizeof(buffer), &size);
+
+    if (result <= 0) {
+        return result < 0 ? DB_ERROR : DB_NOT_FOUND;
+    }
+    if (record_decode_header(buffer, size, &stored->header) != 0) {
+        log_warning("db: record of a %zu-byte key has a bad header", key_length);
+        return DB_ERROR;
+    }
+    stored->payload_length = size - RECORD_HEADER_SIZE;
+    memcpy(stored->payload, buffer + RECORD_HEADER_SIZE, stored->payload_length);
+    return DB_FOUND;
+}
+
+static int
+db_read_header(struct server *server, const char *key, size_t key_length,
+               struct record_header *header)
+{
+    struct stored_header stored;
+    int result = db_read_stored_header(server, key, key_length, &stored);
+
+    if (result == DB_FOUND) {
+        *header = stored.header;
+    }
+    return result;
+}
+
+/* When a stored record that is going away (deleted, or overwritten by
+ * another generation) is a collection with stored pages, hands them to the
+ * reclaimer.  Returns 0 or DB_ERROR. */
+static int
+db_release_stored(struct server *server, const struct stored_header *stored)
+{
+    if (!collection_type(stored->header.type)) {
+        return 0;
+    }
+    return collection_release_payload(server, stored->payload,
+                                      stored->payload_length);
+}
+
+/* Removes a key from storage and the index; `stored` (may be NULL: read
+ * here) describes its record, whose pages are released unless keep_pages. */
+static int
+db_remove_stored(struct server *server, const char *key, size_t key_length,
+                 const struct stored_header *stored, int keep_pages)
+{
+    struct stored_header read;
+    int result;
+
     db_prepare_write(server);
-    if (storage_delete(server->storage, key, key_length) < 0) {
+    if (!keep_pages) {
+        if (stored == NULL) {
+            result = db_read_stored_header(server, key, key_length, &read);
+            if (result == DB_ERROR) {
+                return DB_ERROR;
+            }
+            stored = result == DB_FOUND ? &read : NULL;
+        }
+        if (stored != NULL && db_release_stored(server, stored) != 0) {
+            return DB_ERROR;
+        }
+    }
+    if (db_storage_delete(server, key, key_length) < 0) {
         return DB_ERROR;
     }
     keyindex_remove(server->keyindex, key, key_length);
     return DB_FOUND;
+}
+
+static int
+db_remove(struct server *server, const char *key, size_t key_length)
+{
+    return db_remove_stored(server, key, key_length, NULL, 0);
 }
 
 int
@@ -105,27 +298,6 @@ db_delete_expired(struct server *server, const char *key, size_t key_length)
         server->stats.expired_keys++;
     }
     return result;
-}
-
-/* Reads the stored header of a key (no CRC check, no expiry handling).
- * Returns DB_FOUND, DB_NOT_FOUND or DB_ERROR. */
-static int
-db_read_header(struct server *server, const char *key, size_t key_length,
-               struct record_header *header)
-{
-    char buffer[RECORD_HEADER_SIZE];
-    size_t size;
-    int result = storage_get_prefix(server->storage, key, key_length, buffer,
-                                    sizeof(buffer), &size);
-
-    if (result <= 0) {
-        return result < 0 ? DB_ERROR : DB_NOT_FOUND;
-    }
-    if (record_decode_header(buffer, size, header) != 0) {
-        log_warning("db: record of a %zu-byte key has a bad header", key_length);
-        return DB_ERROR;
-    }
-    return DB_FOUND;
 }
 
 /* Shared checks after reading a header: tombstones are absent and expired
@@ -162,7 +334,7 @@ db_read_record(struct server *server, const char *key, size_t key_length,
                const char **payload, size_t *payload_length)
 {
     size_t size;
-    int found = storage_get(server->storage, key, key_length, record, &size);
+    int found = db_storage_get(server, key, key_length, record, &size);
     int result;
 
     if (found <= 0) {
@@ -249,6 +421,23 @@ db_lookup_header(struct server *server, const char *key, size_t key_length,
     return result;
 }
 
+/* 1 when writing (header, data) over the stored record drops a collection
+ * generation: the old record is a collection and the new one is not the
+ * same generation. */
+static int
+db_replaces_generation(const struct stored_header *stored,
+                       const struct record_header *header, const void *data,
+                       size_t length)
+{
+    if (!collection_type(stored->header.type)) {
+        return 0;
+    }
+    if (!collection_type(header->type) || length < 8 || stored->payload_length < 8) {
+        return 1;
+    }
+    return memcmp(stored->payload, data, 8) != 0;
+}
+
 /* Encodes and stores a record, then updates the index.  The index is only
  * touched when the key is new or its type or expiry changed: the stored
  * header (an O(1) hash lookup) tells, where the ordered index would cost
@@ -259,20 +448,24 @@ db_store(struct server *server, const char *key, size_t key_length,
 {
     size_t size = RECORD_HEADER_SIZE + length;
     char *buffer = db_encode_buffer(server, size);
-    struct record_header old;
+    struct stored_header stored;
+    const struct record_header *old = &stored.header;
     int previous, result = 0;
 
     if (buffer == NULL) {
         return DB_ERROR;
     }
     record_encode(buffer, header, data, length);
-    previous = db_read_header(server, key, key_length, &old);
+    previous = db_read_stored_header(server, key, key_length, &stored);
     db_prepare_write(server);
-    if (previous == DB_ERROR ||
-        storage_put(server->storage, key, key_length, buffer, size) != 0) {
+    if (previous == DB_FOUND && db_replaces_generation(&stored, header, data, length) &&
+        db_release_stored(server, &stored) != 0) {
         result = DB_ERROR;
-    } else if (previous == DB_NOT_FOUND || old.type == RECORD_TOMBSTONE ||
-               old.type != header->type || old.expire_ms != header->expire_ms) {
+    } else if (previous == DB_ERROR ||
+        db_storage_put(server, key, key_length, buffer, size) != 0) {
+        result = DB_ERROR;
+    } else if (previous == DB_NOT_FOUND || old->type == RECORD_TOMBSTONE ||
+               old->type != header->type || old->expire_ms != header->expire_ms) {
         keyindex_set(server->keyindex, key, key_length, header->type,
                      header->expire_ms);
     }
@@ -295,17 +488,37 @@ db_write(struct server *server, const char *key, size_t key_length,
 int
 db_delete(struct server *server, const char *key, size_t key_length)
 {
-    struct record_header header;
-    int result = db_read_header(server, key, key_length, &header);
+    struct stored_header stored;
+    int result = db_read_stored_header(server, key, key_length, &stored);
 
-    if (result != DB_FOUND || header.type == RECORD_TOMBSTONE) {
+    if (result != DB_FOUND || stored.header.type == RECORD_TOMBSTONE) {
         return result == DB_ERROR ? DB_ERROR : DB_NOT_FOUND;
     }
-    if (db_is_expired(header.expire_ms, db_now(server))) {
-        result = db_delete_expired(server, key, key_length);
-        return result == DB_ERROR ? DB_ERROR : DB_NOT_FOUND;
+    result = db_remove_stored(server, key, key_length, &stored, 0);
+    if (result == DB_FOUND && db_is_expired(stored.header.expire_ms, db_now(server))) {
+        server->stats.expired_keys++;
+        return DB_NOT_FOUND;
     }
-    return db_remove(server, key, key_length);
+    return result;
+}
+
+int
+db_rename(struct server *server, const char *from, size_t from_length,
+          const char *to, size_t to_length)
+{
+    struct db_value value;
+    int result = db_lookup_write(server, from, from_length, &value);
+
+    if (result != DB_FOUND) {
+        return result;
+    }
+    if (db_write(server, to, to_length, value.type, value.data, value.length,
+                 value.expire_ms) != 0 ||
+        db_remove_stored(server, from, from_length, NULL, 1) != DB_FOUND) {
+        result = DB_ERROR;
+    }
+    db_value_release(&value);
+    return result;
 }
 
 int
@@ -382,7 +595,89 @@ db_flush(struct server *server)
         return DB_ERROR;
     }
     keyindex_clear(server->keyindex);
+    collection_reclaim_free(server);   /* the pages went with the file */
     return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Slot-level work
+ * ------------------------------------------------------------------------ */
+
+/* State of a walk over one slot's keys. */
+struct slot_walk {
+    struct server *server;
+    uint64_t       digest;
+    uint64_t       keys;
+    TCLIST        *collected;   /* keys to drop */
+    int            failed;
+};
+
+/* Adds one key and its version to the digest (a sum, so order does not
+ * matter). */
+static int
+slot_digest_visit(const struct keyindex_entry *entry, void *context)
+{
+    struct slot_walk *walk = context;
+    struct record_header header;
+    unsigned char version[10];
+    uint64_t hash;
+
+    if (db_read_header(walk->server, entry->key, entry->key_length, &header) != DB_FOUND) {
+        walk->failed = 1;
+        return 1;
+    }
+    record_write_be64(version, header.version.clock);
+    record_write_be16(version + 8, header.version.node);
+    hash = hash64(entry->key, entry->key_length);
+    walk->digest += mix64(hash ^ hash64(version, sizeof(version)));
+    walk->keys++;
+    return 0;
+}
+
+int
+db_slot_digest(struct server *server, unsigned int slot, uint64_t *digest,
+               uint64_t *keys)
+{
+    struct slot_walk walk;
+
+    memset(&walk, 0, sizeof(walk));
+    walk.server = server;
+    keyindex_foreach_in_slot(server->keyindex, slot, slot_digest_visit, &walk);
+    *digest = walk.digest;
+    *keys = walk.keys;
+    return walk.failed ? DB_ERROR : 0;
+}
+
+static int
+slot_collect_visit(const struct keyindex_entry *entry, void *context)
+{
+    struct slot_walk *walk = context;
+
+    tclistpush(walk->collected, entry->key, (int)entry->key_length);
+    return 0;
+}
+
+int
+db_slot_drop(struct server *server, unsigned int slot, uint64_t *removed)
+{
+    struct slot_walk walk;
+    const char *key;
+    int index, size, result = 0;
+
+    memset(&walk, 0, sizeof(walk));
+    walk.collected = tclistnew();
+    keyindex_foreach_in_slot(server->keyindex, slot, slot_collect_visit, &walk);
+    *removed = 0;
+    for (index = 0; index < tclistnum(walk.collected); index++) {
+        key = tclistval(walk.collected, index, &size);
+        if (db_remove(server, key, (size_t)size) != DB_FOUND) {
+            result = DB_ERROR;
+            break;
+        }
+        (*removed)++;
+    }
+    tclistdel(walk.collected);
+    return result;
 }
 
 /* ------------------------------------------------------------------------
@@ -397,6 +692,32 @@ struct db_loader {
     TCLIST        *corrupt;        /* keys to drop after the walk */
 };
 
+/* An internal record met at start-up: pages are checked after an unclean
+ * stop, released generations go back to the reclaimer. */
+static int
+db_load_internal(struct db_loader *loader, const char *key, size_t key_length,
+                 const char *record, size_t size)
+{
+    struct server *server = loader->server;
+
+    if (key_length == 2 + 16 && key[1] == DB_INTERNAL_PAGE) {
+        server->load.pages++;
+        if (loader->validate &&
+            (size < 4 || record_read_be32((const unsigned char *)record) !=
+                         crc32_update(0, record + 4, size - 4))) {
+            tclistpush(loader->corrupt, key, (int)key_length);
+        }
+        return 0;
+    }
+    if (key_length == 2 + 8 && key[1] == DB_INTERNAL_GARBAGE) {
+        return collection_queue_generation(
+            server, record_read_be64((const unsigned char *)key + 2));
+    }
+    log_warning("db: unknown internal record (kind %d, %zu bytes) left alone",
+                key_length > 1 ? (unsigned char)key[1] : -1, key_length);
+    return 0;
+}
+
 static int
 db_load_record(const char *key, size_t key_length, const char *record,
                size_t size, void *context)
@@ -404,8 +725,17 @@ db_load_record(const char *key, size_t key_length, const char *record,
     struct db_loader *loader = context;
     struct server *server = loader->server;
     struct record_header header;
+    const char *stored_key = key;
+    size_t stored_key_length = key_length;
     int decoded;
 
+    if (key_length > 0 && key[0] == '\0') {
+        if (key_length < 2 || key[1] != '\0') {
+            return db_load_internal(loader, key, key_length, record, size);
+        }
+        key++;             /* a user key starting with '\0' */
+        key_length--;
+    }
     server->load.records++;
     if (loader->validate) {
         decoded = record_decode(record, size, &header, NULL, NULL);
@@ -413,7 +743,7 @@ db_load_record(const char *key, size_t key_length, const char *record,
         decoded = record_decode_header(record, size, &header);
     }
     if (decoded != 0) {
-        tclistpush(loader->corrupt, key, (int)key_length);
+        tclistpush(loader->corrupt, stored_key, (int)stored_key_length);
         return 0;
     }
     if (header.version.clock > loader->highest_clock) {
@@ -521,6 +851,7 @@ db_close(struct server *server, int clean)
     int result = storage_close(server->storage, clean);
 
     server->storage = NULL;
+    collection_reclaim_free(server);
     keyindex_free(server->keyindex);
     server->keyindex = NULL;
     free(server->scratch);

@@ -79,4 +79,37 @@ int  db_flush(struct server *server);
 /* Keys that have an expiry. */
 long long db_expires_count(struct server *server);
 
+/* --- Internal records and slot-level work --- */
+
+/*
+ * Internal records share the data file with the keys.  A stored key that
+ * starts with '\0' followed by a kind byte other than '\0' is internal
+ * (collection pages, released generations); a user key that starts with
+ * '\0' is stored with one more '\0' in front, every other user key as is.
+ */
+#define DB_INTERNAL_PAGE     'p'
+#define DB_INTERNAL_GARBAGE  'g'
+#define DB_INTERNAL_KEY_MAX  32
+
+/* Writes the stored key of an internal record (kind + body, body at most
+ * DB_INTERNAL_KEY_MAX - 2 bytes) into out; returns its length. */
+size_t db_internal_key(int kind, const void *body, size_t body_length, char *out);
+/* Joins the current write batch (opening one if needed) before a storage
+ * write that does not go through db_write/db_delete. */
+void db_prepare_storage_write(struct server *server);
+
+/* Renames a key: its record (and, for a collection, its stored pages) moves
+ * to `to`, replacing what `to` held, with a new version.  Returns
+ * DB_FOUND, DB_NOT_FOUND (no source) or DB_ERROR. */
+int  db_rename(struct server *server, const char *from, size_t from_length,
+               const char *to, size_t to_length);
+
+/* An order-independent digest of a slot's keys and their versions, and how
+ * many keys it covered; costs O(keys in the slot).  Returns 0 or DB_ERROR. */
+int  db_slot_digest(struct server *server, unsigned int slot, uint64_t *digest,
+                    uint64_t *keys);
+/* Deletes every key of a slot (collections in O(1) each, their pages go to
+ * the reclaimer); *removed receives how many.  Returns 0 or DB_ERROR. */
+int  db_slot_drop(struct server *server, unsigned int slot, uint64_t *removed);
+
 #endif

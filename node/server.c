@@ -58,6 +58,7 @@
 #include "shared/random.h"
 #include "shared/reply.h"
 #include "shared/resp.h"
+#include "node/collection.h"
 #include "node/db.h"
 #include "node/expire.h"
 #include "node/keyindex.h"
@@ -75,6 +76,9 @@
 
 static void client_process_input(struct client *c);
 static int client_flush(struct client *c);
+
+/* Pages of deleted collections the cron removes per cycle (hz per second). */
+#define SERVER_RECLAIM_PAGES_PER_CYCLE 1000
 
 /* ------------------------------------------------------------------------
  * Clients
@@ -594,6 +598,9 @@ cron_callback(evutil_socket_t fd, short events, void *argument)
     struct server *server = argument;
 
     expire_cycle(server);
+    if (collection_reclaim_step(server, SERVER_RECLAIM_PAGES_PER_CYCLE) < 0) {
+        log_warning("reclaim: sweeping released collection pages failed; will retry");
+    }
     close_idle_clients(server, monotonic_milliseconds());
     if (server->listener_paused && server->listener != NULL) {
         evconnlistener_enable(server->listener);

@@ -99,10 +99,12 @@ struct server_load_info {
     uint64_t records;               /* records read */
     uint64_t corrupt_dropped;       /* records failing their CRC, removed */
     uint64_t tombstones;            /* tombstone records (treated as absent) */
+    uint64_t pages;                 /* collection pages (not counted in records) */
     uint64_t duration_ms;
 };
 
 struct keyindex;
+struct collection_reclaim;
 
 /* The node's one context. */
 struct server {
@@ -134,6 +136,7 @@ struct server {
     uint64_t              expire_budget_us;/* active expire time budget per cycle */
     int                   shutting_down;
     uint64_t              batch_commands;  /* commands run in the open batch */
+    struct collection_reclaim *reclaim;    /* released collection pages to sweep */
 };
 
 /* A command implementation: reads c->argv, writes to c->reply. */
@@ -152,6 +155,9 @@ COMMAND_TABLE(DECLARE_HANDLER)
 /* Replies "-ERR storage failure, see the node's log" (the storage layer has
  * logged the details). */
 void reply_error_storage(struct client *c);
+/* Replies the error of a blocking command herd does not support yet
+ * (node/t_list.c); the connection stays open. */
+void reply_error_blocking(struct client *c);
 
 /* Lifecycle (node/server.c).  server_init() expects settings to be filled
  * in; it opens the data directory and the listener.  server_run() runs the

@@ -11,6 +11,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include "shared/connection.h"
+#include "node/collection.h"
 #include "node/db.h"
 #include "node/keyindex.h"
 #include "node/server.h"
@@ -94,8 +95,10 @@ info_storage(const struct connection_host *host, struct evbuffer *text)
         "last_fsync_time_ms:%llu\r\n"
         "previous_stop_clean:%d\r\n"
         "load_records:%llu\r\n"
+        "load_collection_pages:%llu\r\n"
         "load_corrupt_dropped:%llu\r\n"
-        "load_duration_ms:%llu\r\n",
+        "load_duration_ms:%llu\r\n"
+        "reclaim_pending_collections:%llu\r\n",
         storage_path(server->storage),
         (unsigned long long)storage_file_size(server->storage),
         (unsigned long long)storage_record_count(server->storage),
@@ -108,8 +111,10 @@ info_storage(const struct connection_host *host, struct evbuffer *text)
         (unsigned long long)stats.last_fsync_ms,
         server->load.previous_stop_clean,
         (unsigned long long)server->load.records,
+        (unsigned long long)server->load.pages,
         (unsigned long long)server->load.corrupt_dropped,
-        (unsigned long long)server->load.duration_ms);
+        (unsigned long long)server->load.duration_ms,
+        (unsigned long long)collection_reclaim_pending(server));
 }
 
 static void

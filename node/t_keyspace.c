@@ -1,7 +1,8 @@
 /*
  * t_keyspace.c — commands on keys of any type: DEL UNLINK EXISTS TYPE
  * EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST
- * TOUCH SCAN KEYS DBSIZE RANDOMKEY FLUSHDB FLUSHALL.
+ * TOUCH SCAN KEYS DBSIZE RANDOMKEY FLUSHDB FLUSHALL RENAME RENAMENX COPY
+ * OBJECT.
  *
  * Semantics and error texts follow Redis 7.0.  Single-key questions (TYPE,
  * TTL, EXISTS ...) read only the 24-byte record header; SCAN, KEYS and
@@ -20,6 +21,7 @@
 #include "shared/number.h"
 #include "shared/random.h"
 #include "shared/reply.h"
+#include "node/collection.h"
 #include "node/db.h"
 #include "node/keyindex.h"
 #include "node/record.h"
@@ -640,4 +642,244 @@ void
 command_FLUSHALL(struct client *c)
 {
     flush_generic(c);
+}
+
+/* ------------------------------------------------------------------------
+ * RENAME RENAMENX COPY OBJECT
+ * ------------------------------------------------------------------------ */
+
+static int
+same_argument(const struct client *c, int a, int b)
+{
+    return c->argv_length[a] == c->argv_length[b] &&
+           memcmp(c->argv[a], c->argv[b], c->argv_length[a]) == 0;
+}
+
+/* RENAME / RENAMENX: the record moves (a collection's pages stay where
+ * they are, so this is O(1) for any type); the TTL moves with it. */
+static void
+rename_generic(struct client *c, int only_if_absent)
+{
+    int type, result;
+
+    result = db_peek(c->server, c->argv[1], c->argv_length[1], &type, NULL);
+    if (result == DB_NOT_FOUND) {
+        reply_error(c->reply, "ERR no such key");
+        return;
+    }
+    if (result == DB_FOUND && same_argument(c, 1, 2)) {
+        if (only_if_absent) {
+            reply_integer(c->reply, 0);
+        } else {
+            reply_ok(c->reply);
+        }
+        return;
+    }
+    if (result == DB_FOUND && only_if_absent) {
+        result = db_peek(c->server, c->argv[2], c->argv_length[2], NULL, NULL);
+        if (result == DB_FOUND) {
+            reply_integer(c->reply, 0);
+            return;
+        }
+    }
+    if (result != DB_ERROR) {
+        result = db_rename(c->server, c->argv[1], c->argv_length[1],
+                           c->argv[2], c->argv_length[2]);
+    }
+    if (result != DB_FOUND) {
+        reply_error_storage(c);
+    } else if (only_if_absent) {
+        reply_integer(c->reply, 1);
+    } else {
+        reply_ok(c->reply);
+    }
+}
+
+void
+command_RENAME(struct client *c)
+{
+    rename_generic(c, 0);
+}
+
+void
+command_RENAMENX(struct client *c)
+{
+    rename_generic(c, 1);
+}
+
+/* COPY's options: [DB index] [REPLACE].  herd has database 0 only.
+ * Returns 0, or -1 after replying an error. */
+static int
+parse_copy_options(struct client *c, int *replace)
+{
+    long long database;
+    int i;
+
+    *replace = 0;
+    for (i = 3; i < c->argc; i++) {
+        if (argument_is(c, i, "replace")) {
+            *replace = 1;
+        } else if (argument_is(c, i, "db") && i + 1 < c->argc) {
+            i++;
+            if (!string_to_long_long(c->argv[i], c->argv_length[i], &database)) {
+                reply_error_not_integer(c->reply);
+                return -1;
+            }
+            if (database != 0) {
+                reply_error(c->reply, "ERR DB index is out of range");
+                return -1;
+            }
+        } else {
+            reply_error_syntax(c->reply);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Writes a copy of `value` (with its TTL) at the destination key: a
+ * collection gets its own generation and pages. */
+static int
+copy_value(struct client *c, const struct db_value *value)
+{
+    char *copy = NULL;
+    size_t copy_length = 0;
+    int result;
+
+    if (!collection_type(value->type)) {
+        return db_write(c->server, c->argv[2], c->argv_length[2], value->type,
+                        value->data, value->length, value->expire_ms);
+    }
+    if (collection_copy_payload(c->server, value->data, value->length,
+                                &copy, &copy_length) != 0) {
+        return DB_ERROR;
+    }
+    result = db_write(c->server, c->argv[2], c->argv_length[2], value->type,
+                      copy, copy_length, value->expire_ms);
+    free(copy);
+    return result;
+}
+
+void
+command_COPY(struct client *c)
+{
+    struct db_value value;
+    int replace, result;
+
+    if (parse_copy_options(c, &replace) != 0) {
+        return;
+    }
+    if (same_argument(c, 1, 2)) {
+        reply_error(c->reply, "ERR source and destination objects are the same");
+        return;
+    }
+    result = db_lookup_write(c->server, c->argv[1], c->argv_length[1], &value);
+    if (result == DB_NOT_FOUND) {
+        reply_integer(c->reply, 0);
+        return;
+    }
+    if (result == DB_FOUND && !replace) {
+        result = db_peek(c->server, c->argv[2], c->argv_length[2], NULL, NULL);
+        if (result == DB_FOUND) {
+            db_value_release(&value);
+            reply_integer(c->reply, 0);
+            return;
+        }
+        result = result == DB_ERROR ? DB_ERROR : DB_FOUND;
+    }
+    if (result == DB_FOUND && copy_value(c, &value) != 0) {
+        result = DB_ERROR;
+    }
+    if (result == DB_ERROR) {
+        reply_error_storage(c);
+    } else {
+        reply_integer(c->reply, 1);
+    }
+    db_value_release(&value);
+}
+
+static const char *const object_help[] = {
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+};
+
+/*
+ * OBJECT ENCODING answers how herd stores the value: "raw" for a string
+ * (bytes in one record), "listpack" for a collection kept in one record,
+ * "btree" for one with stored pages.  REFCOUNT is 1 (values are never
+ * shared).  herd tracks neither access frequency nor idle time.
+ */
+static void
+object_key_subcommand(struct client *c, const char *subcommand)
+{
+    struct db_value value;
+    int result;
+
+    result = db_lookup_write(c->server, c->argv[2], c->argv_length[2], &value);
+    if (result == DB_ERROR) {
+        reply_error_storage(c);
+        return;
+    }
+    if (result == DB_NOT_FOUND) {
+        reply_null(c->reply);
+        return;
+    }
+    if (strcasecmp(subcommand, "encoding") == 0) {
+        reply_bulk_cstring(c->reply, collection_type(value.type) ?
+            collection_payload_encoding(c->server, value.type, value.data,
+                                        value.length) : "raw");
+    } else if (strcasecmp(subcommand, "refcount") == 0) {
+        reply_integer(c->reply, 1);
+    } else if (strcasecmp(subcommand, "freq") == 0) {
+        reply_error(c->reply, "ERR An LFU maxmemory policy is not selected, access "
+                    "frequency not tracked. Please note that when switching between "
+                    "policies at runtime LRU and LFU data will take some time to adjust.");
+    } else {
+        reply_error(c->reply, "ERR herd does not track access times, idle time not tracked.");
+    }
+    db_value_release(&value);
+}
+
+void
+command_OBJECT(struct client *c)
+{
+    static const char *const keyed[] = { "encoding", "refcount", "freq", "idletime" };
+    size_t i;
+
+    if (argument_is(c, 1, "help")) {
+        if (c->argc != 2) {
+            reply_error(c->reply, "ERR wrong number of arguments for 'object|help' command");
+            return;
+        }
+        reply_array_header(c->reply, (long long)(sizeof(object_help) / sizeof(object_help[0])));
+        for (i = 0; i < sizeof(object_help) / sizeof(object_help[0]); i++) {
+            reply_status(c->reply, object_help[i]);
+        }
+        return;
+    }
+    for (i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++) {
+        if (argument_is(c, 1, keyed[i])) {
+            if (c->argc != 3) {
+                reply_error_format(c->reply, "ERR wrong number of arguments for "
+                                   "'object|%s' command", keyed[i]);
+                return;
+            }
+            object_key_subcommand(c, keyed[i]);
+            return;
+        }
+    }
+    reply_error_unknown_subcommand(c->reply, c->argv[1], c->argv_length[1], "OBJECT");
 }
