@@ -17,6 +17,23 @@ import redis
 COMPARED = ["get", "set", "mset", "msetnx", "mget", "del", "exists", "scan", "keys",
             "incrbyfloat", "getex", "ping", "hello", "client", "dbsize", "flushall"]
 
+# The data-type and keyspace commands: cluster-aware clients route by these
+# fields, so they must be Redis's, including "movablekeys" and "blocking".
+COMPARED += """
+    hset hsetnx hget hmget hmset hdel hexists hlen hstrlen hkeys hvals hgetall
+    hincrby hincrbyfloat hrandfield hscan
+    lpush rpush lpushx rpushx lpop rpop llen lrange lindex lset linsert lrem ltrim
+    lpos lmove rpoplpush blpop brpop blmove brpoplpush lmpop blmpop
+    sadd srem smembers sismember smismember scard spop srandmember smove sinter
+    sunion sdiff sintercard sinterstore sunionstore sdiffstore sscan
+    zadd zrem zscore zmscore zincrby zcard zcount zlexcount zrange zrangestore
+    zrangebyscore zrangebylex zrevrange zrevrangebyscore zrevrangebylex zrank
+    zrevrank zpopmin zpopmax zrandmember zremrangebyscore zremrangebyrank
+    zremrangebylex zunionstore zinterstore zdiffstore zunion zinter zdiff
+    zintercard zmpop bzpopmin bzpopmax bzmpop zscan
+    rename renamenx copy object
+""".split()
+
 
 @pytest.fixture(scope="module")
 def reference(module_processes):
