@@ -52,7 +52,8 @@ page_key(uint64_t generation, uint64_t page, char *out)
     return db_internal_key(DB_INTERNAL_PAGE, body, sizeof(body), out);
 }
 
-/* Reads page `page` of `generation`: 1 (malloc'd copy), 0 absent, -1. */
+/* Reads page `page` of `generation`: 1 (malloc'd copy), 0 absent, -1.
+ * The checksum is checked unless the page comes from the open batch. */
 static int
 page_read(struct server *server, uint64_t generation, uint64_t page,
           char **data, size_t *size)
@@ -61,16 +62,17 @@ page_read(struct server *server, uint64_t generation, uint64_t page,
     size_t key_length = page_key(generation, page, key);
     char *record;
     size_t record_size;
-    int found;
+    int found, in_batch;
 
-    found = storage_get(server->storage, key, key_length, &record, &record_size);
+    found = storage_get_noting_batch(server->storage, key, key_length, &record,
+                                     &record_size, &in_batch);
     if (found <= 0) {
         return found;
     }
     if (record_size < COLLECTION_PAGE_CRC_SIZE ||
-        record_read_be32((const unsigned char *)record) !=
-        crc32_update(0, record + COLLECTION_PAGE_CRC_SIZE,
-                     record_size - COLLECTION_PAGE_CRC_SIZE)) {
+        (!in_batch && record_read_be32((const unsigned char *)record) !=
+                      crc32_update(0, record + COLLECTION_PAGE_CRC_SIZE,
+                                   record_size - COLLECTION_PAGE_CRC_SIZE))) {
         log_warning("collection: page %llu of generation %llu failed its checksum",
                     (unsigned long long)page, (unsigned long long)generation);
         free(record);

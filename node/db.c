@@ -139,7 +139,7 @@ stored_key_done(struct stored_key *stored)
  * key. */
 static int
 db_storage_get(struct server *server, const char *key, size_t key_length,
-               char **record, size_t *size)
+               char **record, size_t *size, int *in_batch)
 {
     struct stored_key stored;
     int result;
@@ -147,7 +147,8 @@ db_storage_get(struct server *server, const char *key, size_t key_length,
     if (stored_key_make(&stored, key, key_length) != 0) {
         return -1;
     }
-    result = storage_get(server->storage, stored.data, stored.length, record, size);
+    result = storage_get_noting_batch(server->storage, stored.data, stored.length,
+                                      record, size, in_batch);
     stored_key_done(&stored);
     return result;
 }
@@ -326,6 +327,24 @@ db_count_lookup(struct server *server, int result)
     }
 }
 
+/* Decodes a record; its CRC is checked unless it came from the open batch
+ * (written by this process moments ago).  Returns 0 or -1. */
+static int
+db_decode_record(const char *record, size_t size, int in_batch,
+                 struct record_header *header, const char **payload,
+                 size_t *payload_length)
+{
+    if (!in_batch) {
+        return record_decode(record, size, header, payload, payload_length);
+    }
+    if (record_decode_header(record, size, header) != 0) {
+        return -1;
+    }
+    *payload = record + RECORD_HEADER_SIZE;
+    *payload_length = size - RECORD_HEADER_SIZE;
+    return 0;
+}
+
 /* Reads and verifies a whole record.  On DB_FOUND *record (malloc'd) and
  * the decoded header/payload are filled in. */
 static int
@@ -334,13 +353,15 @@ db_read_record(struct server *server, const char *key, size_t key_length,
                const char **payload, size_t *payload_length)
 {
     size_t size;
-    int found = db_storage_get(server, key, key_length, record, &size);
+    int in_batch;
+    int found = db_storage_get(server, key, key_length, record, &size, &in_batch);
     int result;
 
     if (found <= 0) {
         return found < 0 ? DB_ERROR : DB_NOT_FOUND;
     }
-    if (record_decode(*record, size, header, payload, payload_length) != 0) {
+    if (db_decode_record(*record, size, in_batch, header, payload,
+                         payload_length) != 0) {
         log_warning("db: record of a %zu-byte key failed its checksum", key_length);
         free(*record);
         return DB_ERROR;

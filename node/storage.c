@@ -421,11 +421,23 @@ int
 storage_get(struct storage *storage, const char *key, size_t key_length,
             char **record, size_t *size)
 {
+    int in_batch;
+
+    return storage_get_noting_batch(storage, key, key_length, record, size,
+                                    &in_batch);
+}
+
+int
+storage_get_noting_batch(struct storage *storage, const char *key,
+                         size_t key_length, char **record, size_t *size,
+                         int *in_batch)
+{
     size_t pending_size;
     const char *pending = batch_lookup(storage, key, key_length, &pending_size);
     int value_size;
     char *value;
 
+    *in_batch = pending != NULL;
     if (pending != NULL) {
         if (pending[0] == BATCH_DELETE) {
             return 0;

@@ -70,6 +70,12 @@ int  storage_was_clean(const struct storage *storage);
  * free() it).  Returns 1 found, 0 absent, -1 error. */
 int  storage_get(struct storage *storage, const char *key, size_t key_length,
                  char **record, size_t *size);
+/* Like storage_get; *in_batch is set to 1 when the record came from the
+ * open batch (this process wrote it moments ago, so checking its checksum
+ * again is pointless), else 0. */
+int  storage_get_noting_batch(struct storage *storage, const char *key,
+                              size_t key_length, char **record, size_t *size,
+                              int *in_batch);
 /* Reads at most `capacity` leading bytes of a key's record into buffer;
  * *size receives how many.  Returns 1 found, 0 absent, -1 error. */
 int  storage_get_prefix(struct storage *storage, const char *key, size_t key_length,
