@@ -26,6 +26,7 @@
 #include "node/db.h"
 #include "node/record.h"
 #include "node/server.h"
+#include "node/t_common.h"
 #include "shared/number.h"
 #include "shared/random.h"
 #include "shared/reply.h"
@@ -68,19 +69,7 @@
 static int
 hash_open(struct client *c, int flags, struct collection *hash)
 {
-    int result;
-
-    result = collection_open(c->server, c->argv[1], c->argv_length[1],
-                             RECORD_HASH, flags, hash);
-    if (result == COLLECTION_WRONG_TYPE) {
-        reply_error_wrong_type(c->reply);
-        return DB_ERROR;
-    }
-    if (result == DB_ERROR) {
-        reply_error_storage(c);
-        return DB_ERROR;
-    }
-    return result;
+    return open_collection_argument(c, 1, RECORD_HASH, flags, hash);
 }
 
 /* Looks a field up: 1 found (item filled), 0 absent, -1 storage error. */
@@ -125,17 +114,6 @@ hash_remove(struct collection *hash, const char *field, size_t length)
     return result;
 }
 
-/* Saves a changed hash; replies with the storage error on failure. */
-static int
-hash_save(struct client *c, struct collection *hash)
-{
-    if (collection_save(hash) != 0) {
-        reply_error_storage(c);
-        return -1;
-    }
-    return 0;
-}
-
 /* Writes the parts of one element that `parts` asks for. */
 static void
 write_element(struct evbuffer *out, const struct btree_item *item,
@@ -158,22 +136,6 @@ static int
 parts_per_element(unsigned int parts)
 {
     return parts == HASH_BOTH ? 2 : 1;
-}
-
-/*
- * Whether an argument names `option` (lower case), compared as Redis
- * compares it: as a C string, so bytes after a NUL are ignored.
- */
-static int
-argument_is(const char *argument, size_t length, const char *option)
-{
-    const char *nul = memchr(argument, '\0', length);
-
-    if (nul != NULL) {
-        length = (size_t)(nul - argument);
-    }
-    return length == strlen(option) &&
-           strncasecmp(argument, option, length) == 0;
 }
 
 /*----------------------------------------------------------------------------
@@ -205,7 +167,7 @@ hset_generic(struct client *c, int is_hmset)
         }
         created += result;
     }
-    if (hash_save(c, &hash) != 0) {
+    if (save_collection(c, &hash) != 0) {
         goto out;
     }
     if (is_hmset) {
@@ -254,7 +216,7 @@ command_HSETNX(struct client *c)
         reply_error_storage(c);
         goto out;
     }
-    if (hash_save(c, &hash) == 0) {
+    if (save_collection(c, &hash) == 0) {
         reply_integer(c->reply, 1);
     }
 
@@ -418,7 +380,7 @@ command_HDEL(struct client *c)
         }
         deleted += result;
     }
-    if (deleted > 0 && hash_save(c, &hash) != 0) {
+    if (deleted > 0 && save_collection(c, &hash) != 0) {
         goto out;
     }
     reply_integer(c->reply, deleted);
@@ -544,7 +506,7 @@ counter_store(struct client *c, struct collection *hash, const char *text,
         reply_error_storage(c);
         return -1;
     }
-    return hash_save(c, hash);
+    return save_collection(c, hash);
 }
 
 /* HINCRBY: the increment is checked before the key's type, the stored
@@ -913,7 +875,7 @@ parse_random_request(struct client *c, struct random_request *request)
     request->parts = HASH_FIELDS;
     if (c->argc > 4 ||
         (c->argc == 4 &&
-         !argument_is(c->argv[3], c->argv_length[3], "withvalues"))) {
+         !argument_is(c, 3, "withvalues"))) {
         reply_error_syntax(c->reply);
         return -1;
     }

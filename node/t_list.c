@@ -28,6 +28,7 @@
 #include "node/db.h"
 #include "node/record.h"
 #include "node/server.h"
+#include "node/t_common.h"
 #include "shared/number.h"
 #include "shared/reply.h"
 
@@ -59,60 +60,13 @@ struct lpos_options {
  * Helpers: arguments
  *--------------------------------------------------------------------------*/
 
-/*
- * Whether argument `index` is `keyword` (lower case).  Redis compares
- * keywords as C strings, case-insensitively, so whatever follows a NUL
- * byte is ignored ("left\0x" means LEFT); this does the same.
- */
-static int
-keyword_is(const struct client *c, int index, const char *keyword)
-{
-    const char *argument = c->argv[index];
-    size_t length = c->argv_length[index];
-    const char *nul = memchr(argument, '\0', length);
-
-    if (nul != NULL) {
-        length = (size_t)(nul - argument);
-    }
-    return length == strlen(keyword) &&
-           strncasecmp(argument, keyword, length) == 0;
-}
-
-/* Parses argument `index` as a long long; replies Redis's error if not. */
-static int
-argument_long_long(struct client *c, int index, long long *value)
-{
-    if (!string_to_long_long(c->argv[index], c->argv_length[index], value)) {
-        reply_error_not_integer(c->reply);
-        return -1;
-    }
-    return 0;
-}
-
-/*
- * Parses argument `index` as a long long of at least `minimum`; replies
- * `error` both when it is not a number and when it is too small (Redis
- * uses one message for both when a command names its own).
- */
-static int
-argument_at_least(struct client *c, int index, long long minimum,
-                  const char *error, long long *value)
-{
-    if (!string_to_long_long(c->argv[index], c->argv_length[index], value) ||
-        *value < minimum) {
-        reply_error(c->reply, error);
-        return -1;
-    }
-    return 0;
-}
-
 /* Parses LEFT / RIGHT at argument `index`; replies a syntax error if not. */
 static int
 argument_end(struct client *c, int index, enum list_end *end)
 {
-    if (keyword_is(c, index, "left")) {
+    if (argument_is(c, index, "left")) {
         *end = LIST_HEAD;
-    } else if (keyword_is(c, index, "right")) {
+    } else if (argument_is(c, index, "right")) {
         *end = LIST_TAIL;
     } else {
         reply_error_syntax(c->reply);
@@ -121,23 +75,9 @@ argument_end(struct client *c, int index, enum list_end *end)
     return 0;
 }
 
-/* 1 when arguments a and b are the same bytes (the same key). */
-static int
-same_argument(const struct client *c, int a, int b)
-{
-    return c->argv_length[a] == c->argv_length[b] &&
-           memcmp(c->argv[a], c->argv[b], c->argv_length[a]) == 0;
-}
-
 /*----------------------------------------------------------------------------
  * Helpers: the list and its tree
  *--------------------------------------------------------------------------*/
-
-static void
-reply_error_out_of_memory(struct client *c)
-{
-    reply_error(c->reply, "ERR out of memory");
-}
 
 /*
  * Opens the key at argument `index` as a list (collection_open flags).
@@ -148,30 +88,7 @@ reply_error_out_of_memory(struct client *c)
 static int
 list_open(struct client *c, int index, int flags, struct collection *list)
 {
-    int result = collection_open(c->server, c->argv[index], c->argv_length[index],
-                                 RECORD_LIST, flags, list);
-
-    if (result == COLLECTION_WRONG_TYPE) {
-        reply_error_wrong_type(c->reply);
-        return DB_ERROR;
-    }
-    if (result != DB_FOUND && result != DB_NOT_FOUND) {
-        reply_error_storage(c);
-        return DB_ERROR;
-    }
-    return result;
-}
-
-/* Stores a changed list (an empty one deletes the key); replies the
- * storage error and returns -1 on failure. */
-static int
-list_save(struct client *c, struct collection *list)
-{
-    if (collection_save(list) != 0) {
-        reply_error_storage(c);
-        return -1;
-    }
-    return 0;
+    return open_collection_argument(c, index, RECORD_LIST, flags, list);
 }
 
 static struct btree *
@@ -328,7 +245,7 @@ list_pop(struct client *c, struct collection *list, enum list_end end,
         reply_error_storage(c);
         return -1;
     }
-    if (list_save(c, list) != 0) {
+    if (save_collection(c, list) != 0) {
         return -1;
     }
     *popped = count;
@@ -386,7 +303,7 @@ push_command(struct client *c, enum list_end end, int only_existing)
             goto out;
         }
     }
-    if (list_save(c, &list) != 0) {
+    if (save_collection(c, &list) != 0) {
         goto out;
     }
     reply_integer(c->reply, (long long)list_length(&list));
@@ -444,7 +361,8 @@ pop_command(struct client *c, enum list_end end)
         return;
     }
     if (with_count &&
-        argument_at_least(c, 2, 0, error_must_be_positive, &count) != 0) {
+        argument_in_range(c, 2, 0, LLONG_MAX, error_must_be_positive,
+                          &count) != 0) {
         return;
     }
     found = list_open(c, 1, COLLECTION_WRITE, &list);
@@ -620,7 +538,7 @@ command_LSET(struct client *c)
         reply_error_storage(c);
         goto out;
     }
-    if (list_save(c, &list) != 0) {
+    if (save_collection(c, &list) != 0) {
         goto out;
     }
     reply_ok(c->reply);
@@ -669,7 +587,7 @@ command_LTRIM(struct client *c)
         reply_error_storage(c);
         goto out;
     }
-    if (list_save(c, &list) != 0) {
+    if (save_collection(c, &list) != 0) {
         goto out;
     }
     reply_ok(c->reply);
@@ -721,9 +639,9 @@ command_LINSERT(struct client *c)
     uint64_t position = 0;
     int after, found;
 
-    if (keyword_is(c, 2, "after")) {
+    if (argument_is(c, 2, "after")) {
         after = 1;
-    } else if (keyword_is(c, 2, "before")) {
+    } else if (argument_is(c, 2, "before")) {
         after = 0;
     } else {
         reply_error_syntax(c->reply);
@@ -749,7 +667,7 @@ command_LINSERT(struct client *c)
         reply_error_storage(c);
         goto out;
     }
-    if (list_save(c, &list) != 0) {
+    if (save_collection(c, &list) != 0) {
         goto out;
     }
     reply_integer(c->reply, (long long)list_length(&list));
@@ -865,7 +783,7 @@ command_LREM(struct client *c)
         reply_error_storage(c);
         goto out;
     }
-    if (removed > 0 && list_save(c, &list) != 0) {
+    if (removed > 0 && save_collection(c, &list) != 0) {
         goto out;
     }
     reply_integer(c->reply, (long long)removed);
@@ -895,7 +813,7 @@ parse_lpos_options(struct client *c, struct lpos_options *options)
     for (index = 3; index < c->argc; index++) {
         int has_value = index + 1 < c->argc;
 
-        if (keyword_is(c, index, "rank") && has_value) {
+        if (argument_is(c, index, "rank") && has_value) {
             if (argument_long_long(c, ++index, &options->rank) != 0) {
                 return -1;
             }
@@ -903,13 +821,15 @@ parse_lpos_options(struct client *c, struct lpos_options *options)
                 reply_error(c->reply, error_rank_zero);
                 return -1;
             }
-        } else if (keyword_is(c, index, "count") && has_value) {
-            if (argument_at_least(c, ++index, 0, "ERR COUNT can't be negative",
+        } else if (argument_is(c, index, "count") && has_value) {
+            if (argument_in_range(c, ++index, 0, LLONG_MAX,
+                                  "ERR COUNT can't be negative",
                                   &options->count) != 0) {
                 return -1;
             }
-        } else if (keyword_is(c, index, "maxlen") && has_value) {
-            if (argument_at_least(c, ++index, 0, "ERR MAXLEN can't be negative",
+        } else if (argument_is(c, index, "maxlen") && has_value) {
+            if (argument_in_range(c, ++index, 0, LLONG_MAX,
+                                  "ERR MAXLEN can't be negative",
                                   &options->maxlen) != 0) {
                 return -1;
             }
@@ -1098,8 +1018,8 @@ move_command(struct client *c, enum list_end from, enum list_end to)
         reply_error_storage(c);
         goto out;
     }
-    if (list_save(c, &source) != 0 ||
-        (target != &source && list_save(c, target) != 0)) {
+    if (save_collection(c, &source) != 0 ||
+        (target != &source && save_collection(c, target) != 0)) {
         goto out;
     }
     reply_bulk(c->reply, element, length);
@@ -1145,7 +1065,8 @@ parse_lmpop(struct client *c, int *end_index, enum list_end *end,
     long long numkeys;
     int index;
 
-    if (argument_at_least(c, 1, 1, "ERR numkeys should be greater than 0",
+    if (argument_in_range(c, 1, 1, LLONG_MAX,
+                          "ERR numkeys should be greater than 0",
                           &numkeys) != 0) {
         return -1;
     }
@@ -1159,9 +1080,9 @@ parse_lmpop(struct client *c, int *end_index, enum list_end *end,
     }
     *count = -1;
     for (index = *end_index + 1; index < c->argc; index++) {
-        if (*count == -1 && keyword_is(c, index, "count") &&
+        if (*count == -1 && argument_is(c, index, "count") &&
             index + 1 < c->argc) {
-            if (argument_at_least(c, ++index, 1,
+            if (argument_in_range(c, ++index, 1, LLONG_MAX,
                                   "ERR count should be greater than 0",
                                   count) != 0) {
                 return -1;

@@ -43,6 +43,7 @@
 #include "node/db.h"
 #include "node/record.h"
 #include "node/server.h"
+#include "node/t_common.h"
 #include "shared/glob.h"
 #include "shared/number.h"
 #include "shared/reply.h"
@@ -107,20 +108,6 @@ parse_cursor(struct client *c, uint64_t *cursor)
     return 0;
 }
 
-/* Whether an argument names `option` (lower case), compared as a C string
- * the way Redis compares it (bytes after a NUL are ignored). */
-static int
-argument_is(const char *argument, size_t length, const char *option)
-{
-    const char *nul = memchr(argument, '\0', length);
-
-    if (nul != NULL) {
-        length = (size_t)(nul - argument);
-    }
-    return length == strlen(option) &&
-           strncasecmp(argument, option, length) == 0;
-}
-
 /* Parses COUNT n and MATCH pattern from argv[3] on; replies and returns
  * -1 on an error. */
 static int
@@ -137,10 +124,8 @@ parse_scan_options(struct client *c, struct scan_options *options)
         size_t length = c->argv_length[index];
         int more = c->argc - index;
 
-        if (argument_is(name, length, "count") && more >= 2) {
-            if (!string_to_long_long(c->argv[index + 1],
-                                     c->argv_length[index + 1], &count)) {
-                reply_error_not_integer(c->reply);
+        if (option_is(name, length, "count") && more >= 2) {
+            if (argument_long_long(c, index + 1, &count) != 0) {
                 return -1;
             }
             if (count < 1) {
@@ -148,7 +133,7 @@ parse_scan_options(struct client *c, struct scan_options *options)
                 return -1;
             }
             options->count = (long)count;
-        } else if (argument_is(name, length, "match") && more >= 2) {
+        } else if (option_is(name, length, "match") && more >= 2) {
             options->pattern = c->argv[index + 1];
             options->pattern_length = c->argv_length[index + 1];
             if (glob_matches_everything(options->pattern,
@@ -233,18 +218,7 @@ reply_scan(struct client *c, uint64_t next, struct scan_step *step)
 static int
 scan_open(struct client *c, int type, struct collection *collection)
 {
-    int result;
-
-    result = collection_open(c->server, c->argv[1], c->argv_length[1], type,
-                             COLLECTION_READ, collection);
-    if (result == COLLECTION_WRONG_TYPE) {
-        reply_error_wrong_type(c->reply);
-        return DB_ERROR;
-    }
-    if (result == DB_ERROR) {
-        reply_error_storage(c);
-    }
-    return result;
+    return open_collection_argument(c, 1, type, COLLECTION_READ, collection);
 }
 
 /* Whether one element fits the compact encoding Redis would use. */

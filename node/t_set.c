@@ -27,6 +27,7 @@
 #include "node/db.h"
 #include "node/record.h"
 #include "node/server.h"
+#include "node/t_common.h"
 #include "shared/number.h"
 #include "shared/random.h"
 #include "shared/reply.h"
@@ -101,50 +102,10 @@ struct key_copy {
  * Helpers
  *--------------------------------------------------------------------------*/
 
-static void
-reply_error_out_of_memory(struct client *c)
-{
-    reply_error(c->reply, "ERR out of memory");
-}
-
 static struct btree *
 set_tree(struct collection *set)
 {
     return &set->trees[0];
-}
-
-/*
- * Whether argument `index` names `option` (lower case).  Redis compares
- * options as C strings, so whatever follows a NUL byte is ignored.
- */
-static int
-argument_is(const struct client *c, int index, const char *option)
-{
-    size_t length = c->argv_length[index];
-    const char *nul = memchr(c->argv[index], '\0', length);
-
-    if (nul != NULL) {
-        length = (size_t)(nul - c->argv[index]);
-    }
-    return length == strlen(option) &&
-           strncasecmp(c->argv[index], option, length) == 0;
-}
-
-/*
- * Parses argument `index` as a long in [minimum, maximum].  Replies with
- * `message` (Redis's text for that argument) when it is not an integer or
- * out of range, and returns -1.
- */
-static int
-parse_ranged_long(struct client *c, int index, long long minimum,
-                  long long maximum, const char *message, long long *value)
-{
-    if (!string_to_long_long(c->argv[index], c->argv_length[index], value) ||
-        *value < minimum || *value > maximum) {
-        reply_error(c->reply, message);
-        return -1;
-    }
-    return 0;
 }
 
 /*
@@ -155,30 +116,9 @@ parse_ranged_long(struct client *c, int index, long long minimum,
 static int
 open_set(struct client *c, int index, int flags, struct collection *set)
 {
-    int result = collection_open(c->server, c->argv[index], c->argv_length[index],
-                                 RECORD_SET, flags, set);
+    int result = open_collection_argument(c, index, RECORD_SET, flags, set);
 
-    if (result == COLLECTION_WRONG_TYPE) {
-        reply_error_wrong_type(c->reply);
-        return SET_REPLIED;
-    }
-    if (result == DB_ERROR) {
-        reply_error_storage(c);
-        return SET_REPLIED;
-    }
-    return result;
-}
-
-/* Saves a changed set; replies with a storage error and returns -1 on
- * failure. */
-static int
-save_set(struct client *c, struct collection *set)
-{
-    if (collection_save(set) != 0) {
-        reply_error_storage(c);
-        return -1;
-    }
-    return 0;
+    return result == DB_ERROR ? SET_REPLIED : result;
 }
 
 /* Adds a member: 1 added, 0 already there, -1 storage failure. */
@@ -828,7 +768,7 @@ store_output(struct client *c, int index, struct set_output *output)
         }
         data += 8 + length;
     }
-    if (save_set(c, &destination) != 0) {
+    if (save_collection(c, &destination) != 0) {
         goto out;
     }
     reply_integer(c->reply, (long long)output->count);
@@ -925,7 +865,7 @@ command_SINTERCARD(struct client *c)
     long long key_count, limit = 0;
     int index;
 
-    if (parse_ranged_long(c, 1, 1, INT64_MAX, "ERR numkeys should be greater than 0",
+    if (argument_in_range(c, 1, 1, INT64_MAX, "ERR numkeys should be greater than 0",
                           &key_count) != 0) {
         return;
     }
@@ -939,7 +879,7 @@ command_SINTERCARD(struct client *c)
             return;
         }
         index++;
-        if (parse_ranged_long(c, index, 0, INT64_MAX, "ERR LIMIT can't be negative",
+        if (argument_in_range(c, index, 0, INT64_MAX, "ERR LIMIT can't be negative",
                               &limit) != 0) {
             return;
         }
@@ -970,7 +910,7 @@ command_SADD(struct client *c)
         }
         added += result;
     }
-    if (added > 0 && save_set(c, &set) != 0) {
+    if (added > 0 && save_collection(c, &set) != 0) {
         goto out;
     }
     reply_integer(c->reply, added);
@@ -997,7 +937,7 @@ command_SREM(struct client *c)
         }
         removed += result;
     }
-    if (removed > 0 && save_set(c, &set) != 0) {
+    if (removed > 0 && save_collection(c, &set) != 0) {
         goto out;
     }
     reply_integer(c->reply, removed);
@@ -1113,7 +1053,8 @@ move_between(struct client *c, struct collection *source,
         reply_error_storage(c);
         return;
     }
-    if (save_set(c, source) != 0 || (result == 1 && save_set(c, destination) != 0)) {
+    if (save_collection(c, source) != 0 ||
+        (result == 1 && save_collection(c, destination) != 0)) {
         return;
     }
     reply_integer(c->reply, 1);
@@ -1263,7 +1204,7 @@ pop_one(struct client *c)
         reply_error_storage(c);
         goto out;
     }
-    if (save_set(c, &set) != 0) {
+    if (save_collection(c, &set) != 0) {
         goto out;
     }
     evbuffer_add_buffer(c->reply, member);
@@ -1304,7 +1245,7 @@ pop_many(struct client *c)
     long long count;
     int result, closed = 0;
 
-    if (parse_ranged_long(c, 2, 0, INT64_MAX,
+    if (argument_in_range(c, 2, 0, INT64_MAX,
                           "ERR value is out of range, must be positive", &count) != 0) {
         return;
     }
@@ -1330,7 +1271,7 @@ pop_many(struct client *c)
         reply_random_failure(c, result);
         goto out;
     }
-    if (save_set(c, &set) != 0) {
+    if (save_collection(c, &set) != 0) {
         goto out;
     }
     reply_buffered_array(c, (uint64_t)count, members);

@@ -18,6 +18,7 @@
 #include "node/db.h"
 #include "node/record.h"
 #include "node/server.h"
+#include "node/t_common.h"
 #include "shared/number.h"
 #include "shared/reply.h"
 
@@ -90,12 +91,6 @@ struct string_options {
  *--------------------------------------------------------------------------*/
 
 static void
-reply_error_out_of_memory(struct client *c)
-{
-    reply_error(c->reply, "ERR out of memory");
-}
-
-static void
 reply_error_expire_time(struct client *c, const char *command_name)
 {
     reply_error_format(c->reply, "ERR invalid expire time in '%s' command",
@@ -107,34 +102,6 @@ static int64_t
 command_now_ms(struct client *c)
 {
     return (int64_t)c->server->command_time_ms;
-}
-
-/*
- * Whether argument `argument` names `option` (lower case).  Redis compares
- * options as C strings, so whatever follows a NUL byte is ignored; this
- * does the same so that "nx\0junk" means NX here too.
- */
-static int
-argument_is(const char *argument, size_t length, const char *option)
-{
-    const char *nul = memchr(argument, '\0', length);
-
-    if (nul != NULL) {
-        length = (size_t)(nul - argument);
-    }
-    return length == strlen(option) &&
-           strncasecmp(argument, option, length) == 0;
-}
-
-/* Parses argument `index` as a long long; replies with an error if not. */
-static int
-argument_to_long_long(struct client *c, int index, long long *value)
-{
-    if (!string_to_long_long(c->argv[index], c->argv_length[index], value)) {
-        reply_error_not_integer(c->reply);
-        return -1;
-    }
-    return 0;
 }
 
 /* How a command looks a key up: Redis counts keyspace hits and misses only
@@ -215,7 +182,7 @@ find_option_rule(const char *argument, size_t length)
     const struct string_option_rule *rule;
 
     for (rule = string_option_rules; rule->name != NULL; rule++) {
-        if (argument_is(argument, length, rule->name)) {
+        if (option_is(argument, length, rule->name)) {
             return rule;
         }
     }
@@ -766,8 +733,8 @@ getrange_generic(struct client *c)
     long long start, end;
     int found;
 
-    if (argument_to_long_long(c, 2, &start) != 0 ||
-        argument_to_long_long(c, 3, &end) != 0) {
+    if (argument_long_long(c, 2, &start) != 0 ||
+        argument_long_long(c, 3, &end) != 0) {
         return;
     }
     found = lookup_string(c, 1, LOOKUP_TO_READ, &value);
@@ -834,7 +801,7 @@ command_SETRANGE(struct client *c)
     long long offset;
     int found;
 
-    if (argument_to_long_long(c, 2, &offset) != 0) {
+    if (argument_long_long(c, 2, &offset) != 0) {
         return;
     }
     if (offset < 0) {
@@ -922,7 +889,7 @@ command_INCRBY(struct client *c)
 {
     long long increment;
 
-    if (argument_to_long_long(c, 2, &increment) != 0) {
+    if (argument_long_long(c, 2, &increment) != 0) {
         return;
     }
     incr_generic(c, increment);
@@ -933,7 +900,7 @@ command_DECRBY(struct client *c)
 {
     long long decrement;
 
-    if (argument_to_long_long(c, 2, &decrement) != 0) {
+    if (argument_long_long(c, 2, &decrement) != 0) {
         return;
     }
     if (decrement == LLONG_MIN) {

@@ -41,6 +41,7 @@
 #include "node/db.h"
 #include "node/record.h"
 #include "node/server.h"
+#include "node/t_common.h"
 #include "shared/number.h"
 #include "shared/random.h"
 #include "shared/reply.h"
@@ -214,12 +215,6 @@ struct set_request {
  * Helpers
  *--------------------------------------------------------------------------*/
 
-static void
-reply_error_out_of_memory(struct client *c)
-{
-    reply_error(c->reply, "ERR out of memory");
-}
-
 static struct btree *
 member_tree(struct collection *zset)
 {
@@ -230,34 +225,6 @@ static struct btree *
 score_tree(struct collection *zset)
 {
     return &zset->trees[COLLECTION_ZSET_SCORES];
-}
-
-/*
- * Whether argument `index` names `option` (lower case).  Redis compares
- * options as C strings, so whatever follows a NUL byte is ignored.
- */
-static int
-argument_is(const struct client *c, int index, const char *option)
-{
-    size_t length = c->argv_length[index];
-    const char *nul = memchr(c->argv[index], '\0', length);
-
-    if (nul != NULL) {
-        length = (size_t)(nul - c->argv[index]);
-    }
-    return length == strlen(option) &&
-           strncasecmp(c->argv[index], option, length) == 0;
-}
-
-/* Parses argument `index` as a long long; replies Redis's error if not. */
-static int
-parse_integer(struct client *c, int index, long long *value)
-{
-    if (!string_to_long_long(c->argv[index], c->argv_length[index], value)) {
-        reply_error_not_integer(c->reply);
-        return -1;
-    }
-    return 0;
 }
 
 /*
@@ -402,30 +369,9 @@ parse_lex_range(struct client *c, int min_index, int max_index,
 static int
 open_zset(struct client *c, int index, int flags, struct collection *zset)
 {
-    int result = collection_open(c->server, c->argv[index], c->argv_length[index],
-                                 RECORD_ZSET, flags, zset);
+    int result = open_collection_argument(c, index, RECORD_ZSET, flags, zset);
 
-    if (result == COLLECTION_WRONG_TYPE) {
-        reply_error_wrong_type(c->reply);
-        return ZSET_REPLIED;
-    }
-    if (result == DB_ERROR) {
-        reply_error_storage(c);
-        return ZSET_REPLIED;
-    }
-    return result;
-}
-
-/* Saves a changed sorted set; replies a storage error and returns -1 on
- * failure. */
-static int
-save_zset(struct client *c, struct collection *zset)
-{
-    if (collection_save(zset) != 0) {
-        reply_error_storage(c);
-        return -1;
-    }
-    return 0;
+    return result == DB_ERROR ? ZSET_REPLIED : result;
 }
 
 /* Appends a reply built in `body` to the client's replies (frees body). */
@@ -1180,7 +1126,7 @@ store_entries(struct client *c, int index, const struct zset_entries *entries)
             goto out;
         }
     }
-    if (save_zset(c, &zset) == 0) {
+    if (save_collection(c, &zset) == 0) {
         reply_integer(c->reply, (long long)entries->count);
     }
 out:
@@ -1318,7 +1264,7 @@ zadd_generic(struct client *c, unsigned int flags)
     if (zadd_apply(c, &zset, flags, first, scores, &counts) != 0) {
         goto out;
     }
-    if (counts.added + counts.updated > 0 && save_zset(c, &zset) != 0) {
+    if (counts.added + counts.updated > 0 && save_collection(c, &zset) != 0) {
         goto out;
     }
 reply:
@@ -1375,7 +1321,7 @@ command_ZREM(struct client *c)
         }
         removed += result;
     }
-    if (removed > 0 && save_zset(c, &zset) != 0) {
+    if (removed > 0 && save_collection(c, &zset) != 0) {
         goto out;
     }
     reply_integer(c->reply, removed);
@@ -1587,8 +1533,8 @@ range_parse_options(struct client *c, struct range_request *request,
         if (!request->store && argument_is(c, index, "withscores")) {
             request->with_scores = 1;
         } else if (argument_is(c, index, "limit") && c->argc - index - 1 >= 2) {
-            if (parse_integer(c, index + 1, &request->offset) != 0 ||
-                parse_integer(c, index + 2, &request->limit) != 0) {
+            if (argument_long_long(c, index + 1, &request->offset) != 0 ||
+                argument_long_long(c, index + 2, &request->limit) != 0) {
                 return -1;
             }
             index += 2;
@@ -1644,8 +1590,8 @@ range_parse(struct client *c, struct range_request *request,
         return parse_lex_range(c, min_index, max_index, &request->lex_min,
                                &request->lex_max);
     default:
-        if (parse_integer(c, min_index, &request->start) != 0 ||
-            parse_integer(c, max_index, &request->stop) != 0) {
+        if (argument_long_long(c, min_index, &request->start) != 0 ||
+            argument_long_long(c, max_index, &request->stop) != 0) {
             return -1;
         }
         return 0;
@@ -1826,8 +1772,8 @@ remove_range_generic(struct client *c, enum range_kind kind)
     request.kind = kind;
     request.limit = -1;
     if (kind == RANGE_RANK) {
-        if (parse_integer(c, 2, &request.start) != 0 ||
-            parse_integer(c, 3, &request.stop) != 0) {
+        if (argument_long_long(c, 2, &request.start) != 0 ||
+            argument_long_long(c, 3, &request.stop) != 0) {
             return;
         }
     } else if (kind == RANGE_SCORE) {
@@ -1851,7 +1797,7 @@ remove_range_generic(struct client *c, enum range_kind kind)
         reply_error_storage(c);
         goto out;
     }
-    if (count > 0 && save_zset(c, &zset) != 0) {
+    if (count > 0 && save_collection(c, &zset) != 0) {
         goto out;
     }
     reply_integer(c->reply, (long long)count);
@@ -2261,7 +2207,7 @@ command_ZRANDMEMBER(struct client *c)
         random_one(c);
         return;
     }
-    if (parse_integer(c, 2, &count) != 0) {
+    if (argument_long_long(c, 2, &count) != 0) {
         return;
     }
     if (count < -LLONG_MAX) {
@@ -2686,7 +2632,7 @@ static int
 operation_parse_numkeys(struct client *c, const struct set_request *request,
                         long long *count)
 {
-    if (parse_integer(c, request->numkeys_index, count) != 0) {
+    if (argument_long_long(c, request->numkeys_index, count) != 0) {
         return -1;
     }
     if (*count < 1) {

@@ -5,6 +5,12 @@ Fixtures:
   processes         a harness.ProcessGroup for one test: whatever the test
                     starts through it is stopped (and checked) in teardown.
   module_processes  the same, shared by a module (for long-lived clusters).
+  reference, redis_target, node_target, proxy_target
+                    the differential tests' servers (see differential.py),
+                    one of each per module, started when first asked for:
+                    a reference redis-server and a second one (both with
+                    `databases 1`, as herd has one database), a herd-node,
+                    and herd-proxy in front of 3 herd-nodes.
 
 Every test phase runs under a time limit (SIGALRM): 60 s by default,
 `@pytest.mark.timeout(seconds)` to change it, multiplied by
@@ -100,3 +106,27 @@ def module_processes(tmp_path_factory, request):
         yield group
     finally:
         group.stop_all()
+
+
+@pytest.fixture(scope="module")
+def reference(module_processes):
+    """The redis-server every differential test compares against."""
+    return module_processes.redis(name="reference", options={"databases": 1})
+
+
+@pytest.fixture(scope="module")
+def redis_target(module_processes):
+    """A second redis-server: checks a test's steps are deterministic."""
+    return module_processes.redis(name="redis-target", options={"databases": 1})
+
+
+@pytest.fixture(scope="module")
+def node_target(module_processes):
+    """One herd-node, asked directly."""
+    return module_processes.node(index=0, name="diff-node")
+
+
+@pytest.fixture(scope="module")
+def proxy_target(module_processes):
+    """herd-proxy in front of 3 herd-nodes."""
+    return module_processes.cluster(node_count=3).proxy

@@ -15,7 +15,8 @@ close).  A step is a command tuple (exact comparison) or one of the step
 objects below for replies that legitimately differ: Approx (TTLs),
 Unordered (KEYS), ScanAll (a full SCAN iteration), RandomMember, Sleep.
 Adding a case is adding one line.  Every group starts from an empty
-database (FLUSHALL on both sides).
+database (FLUSHALL on both sides).  The step kinds shared with the type
+tests, the runner and the fixtures are in differential.py and conftest.py.
 
 The reference runs with `databases 1`: herd has one database, so SELECT 1
 must fail the way such a Redis fails.
@@ -26,6 +27,8 @@ import time
 
 import pytest
 
+from differential import (TARGETS, Approx, Exact, Sleep, Unordered,
+                          assert_group_matches, assert_keyspace_counted_as_redis)
 from harness import parse_reply
 
 # Absolute times far in the future (and one in the past), fixed for the run,
@@ -45,72 +48,6 @@ ALL_BYTES = bytes(range(256))
 # ---------------------------------------------------------------------------
 # Step kinds
 # ---------------------------------------------------------------------------
-
-def _show(raw, limit=300):
-    text = repr(raw[:limit])
-    return text + (f"... ({len(raw)} bytes)" if len(raw) > limit else "")
-
-
-class Exact:
-    """The raw replies must be identical."""
-
-    def __init__(self, *args):
-        self.args = args
-
-    def describe(self):
-        shown = []
-        for argument in self.args:
-            value = argument if isinstance(argument, (bytes, str)) else str(argument)
-            if len(value) > 40:
-                value = value[:40] + (b"..." if isinstance(value, bytes) else "...")
-            shown.append(repr(value) if isinstance(value, bytes) else value)
-        return " ".join(shown)
-
-    def run(self, connection):
-        return connection.command(*self.args)
-
-    def differs(self, expected, actual):
-        """None when the replies agree, else a description of the difference."""
-        if expected == actual:
-            return None
-        return f"expected {_show(expected)}\n      actual   {_show(actual)}"
-
-
-class Approx(Exact):
-    """Integer replies equal within `tolerance` (TTL, PTTL, EXPIRETIME).
-
-    Negative replies (-1 no TTL, -2 no key) must match exactly.
-    """
-
-    def __init__(self, *args, tolerance=1):
-        super().__init__(*args)
-        self.tolerance = tolerance
-
-    def differs(self, expected, actual):
-        if expected == actual:
-            return None
-        if expected.startswith(b":") and actual.startswith(b":"):
-            want, got = parse_reply(expected), parse_reply(actual)
-            if want >= 0 and got >= 0 and abs(want - got) <= self.tolerance:
-                return None
-        return (f"expected {_show(expected)} (+/-{self.tolerance})\n"
-                f"      actual   {_show(actual)}")
-
-
-class Unordered(Exact):
-    """Array replies equal as multisets (KEYS through several nodes)."""
-
-    def differs(self, expected, actual):
-        if expected == actual:
-            return None
-        try:
-            want, got = parse_reply(expected), parse_reply(actual)
-        except ValueError:
-            want = got = None
-        if isinstance(want, list) and isinstance(got, list) and sorted(want) == sorted(got):
-            return None
-        return f"expected (any order) {_show(expected)}\n      actual   {_show(actual)}"
-
 
 class ScanAll(Exact):
     """A whole SCAN iteration (extra args: MATCH/COUNT/TYPE); compares key sets.
@@ -150,20 +87,6 @@ class RandomMember(Exact):
             return raw
         exists = connection.command("EXISTS", key)
         return b"existing key" if exists == b":1\r\n" else b"missing key " + raw
-
-
-class Sleep(Exact):
-    """Waits (once, for both sides); no reply to compare."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-
-    def describe(self):
-        return f"(sleep {self.seconds}s)"
-
-    def run(self, connection):
-        return b""
 
 
 # ---------------------------------------------------------------------------
@@ -935,72 +858,12 @@ GROUPS = {
     ],
 }
 
-TARGETS = ["node", "proxy", "redis"]
-
-
-# ---------------------------------------------------------------------------
-# Fixtures: one reference redis and one of each target per module.
-# ---------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def reference(module_processes):
-    return module_processes.redis(name="reference", options={"databases": 1})
-
-
-@pytest.fixture(scope="module")
-def redis_target(module_processes):
-    return module_processes.redis(name="redis-target", options={"databases": 1})
-
-
-@pytest.fixture(scope="module")
-def node_target(module_processes):
-    return module_processes.node(index=0, name="diff-node")
-
-
-@pytest.fixture(scope="module")
-def proxy_target(module_processes):
-    return module_processes.cluster(node_count=3).proxy
-
-
-def run_group(steps, reference_connection, target_connection):
-    """Runs steps interleaved; returns a list of difference descriptions."""
-    differences = []
-    for number, step in enumerate(steps, 1):
-        if not isinstance(step, Exact):
-            step = Exact(*step)
-        if isinstance(step, Sleep):
-            time.sleep(step.seconds)
-            continue
-        expected = step.run(reference_connection)
-        try:
-            actual = step.run(target_connection)
-        except Exception as error:  # noqa: BLE001 -- reported as a difference
-            differences.append(f"step {number}: {step.describe()}\n"
-                               f"      expected {_show(expected)}\n"
-                               f"      actual   raised {error!r}")
-            break
-        difference = step.differs(expected, actual)
-        if difference:
-            differences.append(f"step {number}: {step.describe()}\n      {difference}")
-    return differences
-
-
-def flush(connection, who):
-    reply = connection.command("FLUSHALL")
-    assert reply == b"+OK\r\n", f"FLUSHALL on {who} answered {reply!r}"
-
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("group", list(GROUPS))
 @pytest.mark.parametrize("target", TARGETS)
 def test_same_replies_as_redis(target, group, reference, request):
-    server = request.getfixturevalue(f"{target}_target")
-    with reference.raw() as expected_side, server.raw() as actual_side:
-        flush(expected_side, "the reference redis")
-        flush(actual_side, target)
-        differences = run_group(GROUPS[group], expected_side, actual_side)
-    assert not differences, (f"{len(differences)} replies of {target} differ from "
-                             f"redis-server in group {group}:\n" + "\n".join(differences))
+    assert_group_matches(target, group, GROUPS[group], reference, request)
 
 
 # ---------------------------------------------------------------------------
@@ -1023,26 +886,6 @@ KEYSPACE_ACCOUNTING = [
 ]
 
 
-def keyspace_counters(connection):
-    """(keyspace_hits, keyspace_misses) from INFO stats."""
-    text = connection.command("INFO", "stats").decode()
-    values = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    return int(values["keyspace_hits"]), int(values["keyspace_misses"])
-
-
 @pytest.mark.timeout(60)
 def test_keyspace_hits_and_misses_counted_as_redis(reference, node_target):
-    with reference.raw() as expected_side, node_target.raw() as actual_side:
-        flush(expected_side, "the reference redis")
-        flush(actual_side, "node")
-        for command in KEYSPACE_ACCOUNTING:
-            before_expected = keyspace_counters(expected_side)
-            before_actual = keyspace_counters(actual_side)
-            expected_side.command(*command)
-            actual_side.command(*command)
-            after_expected = keyspace_counters(expected_side)
-            after_actual = keyspace_counters(actual_side)
-            expected = tuple(a - b for a, b in zip(after_expected, before_expected))
-            actual = tuple(a - b for a, b in zip(after_actual, before_actual))
-            assert actual == expected, (f"{' '.join(command)}: redis counted "
-                                        f"(hits, misses) {expected}, herd-node {actual}")
+    assert_keyspace_counted_as_redis(reference, node_target, KEYSPACE_ACCOUNTING)

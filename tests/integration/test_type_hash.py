@@ -9,7 +9,7 @@ and to a target; the replies must agree.  Targets:
   redis  a second redis-server (checks the steps themselves are
          deterministic: a failure there is a bug in this file)
 
-Plain tuples are compared byte for byte (test_differential.Exact).  Where
+Plain tuples are compared byte for byte (differential.Exact).  Where
 Redis leaves the order unspecified (HKEYS, HVALS, HGETALL, HSCAN) or the
 answer is random (HRANDFIELD), the steps below turn both replies into a
 canonical form first: the sorted elements, a full HSCAN iteration's set of
@@ -27,7 +27,8 @@ import random
 import pytest
 
 from harness import ErrorReply, parse_reply
-from test_differential import Approx, Exact, Sleep, _show, flush, run_group
+from differential import (TARGETS, Approx, Exact, Sleep, assert_group_matches,
+                          assert_keyspace_counted_as_redis, flush, show)
 
 INT64_MAX = "9223372036854775807"
 INT64_MIN = "-9223372036854775808"
@@ -682,44 +683,12 @@ GROUPS = {
     ],
 }
 
-TARGETS = ["node", "proxy", "redis"]
-
-
-# ---------------------------------------------------------------------------
-# Fixtures: one reference redis and one of each target per module.
-# ---------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def reference(module_processes):
-    return module_processes.redis(name="hash-reference", options={"databases": 1})
-
-
-@pytest.fixture(scope="module")
-def redis_target(module_processes):
-    return module_processes.redis(name="hash-redis-target", options={"databases": 1})
-
-
-@pytest.fixture(scope="module")
-def node_target(module_processes):
-    return module_processes.node(index=0, name="hash-node")
-
-
-@pytest.fixture(scope="module")
-def proxy_target(module_processes):
-    return module_processes.cluster(node_count=3).proxy
-
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("group", list(GROUPS))
 @pytest.mark.parametrize("target", TARGETS)
 def test_same_replies_as_redis(target, group, reference, request):
-    server = request.getfixturevalue(f"{target}_target")
-    with reference.raw() as expected_side, server.raw() as actual_side:
-        flush(expected_side, "the reference redis")
-        flush(actual_side, target)
-        differences = run_group(GROUPS[group], expected_side, actual_side)
-    assert not differences, (f"{len(differences)} replies of {target} differ from "
-                             f"redis-server in group {group}:\n" + "\n".join(differences))
+    assert_group_matches(target, group, GROUPS[group], reference, request)
 
 
 # ---------------------------------------------------------------------------
@@ -739,7 +708,7 @@ def _load_big_hash(connection, key, count):
         commands.append(("HSET", key, field, value))
     for start in range(0, len(commands), 500):
         replies = connection.pipeline(commands[start:start + 500])
-        assert all(reply == b":1\r\n" for reply in replies), _show(replies[0])
+        assert all(reply == b":1\r\n" for reply in replies), show(replies[0])
     return content
 
 
@@ -752,7 +721,7 @@ def test_hscan_returns_every_field_exactly_once(target, count_option, request):
         flush(connection, target)
         content = _load_big_hash(connection, "scanned", 3000)
         elements, steps = scan_all(connection, "HSCAN", "scanned", *count_option)
-        assert steps is not None, _show(elements)
+        assert steps is not None, show(elements)
         fields = elements[0::2]
         assert len(fields) == len(set(fields)) == len(content)
         assert dict(zip(elements[0::2], elements[1::2])) == content
@@ -866,23 +835,6 @@ KEYSPACE_ACCOUNTING = [
 ]
 
 
-def _keyspace_counters(connection):
-    text = connection.command("INFO", "stats").decode()
-    values = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    return int(values["keyspace_hits"]), int(values["keyspace_misses"])
-
-
 @pytest.mark.timeout(60)
 def test_keyspace_hits_and_misses_counted_as_redis(reference, node_target):
-    with reference.raw() as expected_side, node_target.raw() as actual_side:
-        flush(expected_side, "the reference redis")
-        flush(actual_side, "node")
-        for command in KEYSPACE_ACCOUNTING:
-            deltas = []
-            for side in (expected_side, actual_side):
-                before = _keyspace_counters(side)
-                side.command(*command)
-                after = _keyspace_counters(side)
-                deltas.append(tuple(a - b for a, b in zip(after, before)))
-            assert deltas[1] == deltas[0], (f"{' '.join(command)}: redis counted (hits, "
-                                            f"misses) {deltas[0]}, herd-node {deltas[1]}")
+    assert_keyspace_counted_as_redis(reference, node_target, KEYSPACE_ACCOUNTING)

@@ -24,7 +24,8 @@ import time
 
 import pytest
 
-from harness import parse_reply
+from differential import (TARGETS, Approx, Sleep, assert_group_matches,
+                          assert_keyspace_counted_as_redis, describe_arguments, flush, show)
 
 INT64_MAX = "9223372036854775807"
 INT64_MIN = "-9223372036854775808"
@@ -44,24 +45,8 @@ BLOCKING_ERROR = ("-ERR herd does not support blocking commands yet (%s); "
 
 
 # ---------------------------------------------------------------------------
-# Steps and the runner (the pattern of test_differential.py, pipelined)
+# Steps and the runner (the pattern of differential.py, pipelined)
 # ---------------------------------------------------------------------------
-
-class Approx:
-    """An integer reply equal within `tolerance` (TTL); negatives exact."""
-
-    def __init__(self, *args, tolerance=1):
-        self.args = args
-        self.tolerance = tolerance
-
-    def agrees(self, expected, actual):
-        if expected == actual:
-            return True
-        if expected.startswith(b":") and actual.startswith(b":"):
-            want, got = parse_reply(expected), parse_reply(actual)
-            return want >= 0 and got >= 0 and abs(want - got) <= self.tolerance
-        return False
-
 
 class Direct:
     """A command sent to herd-node and redis only, not through the proxy.
@@ -72,28 +57,6 @@ class Direct:
 
     def __init__(self, *args):
         self.args = args
-
-
-class Sleep:
-    """Waits once between two batches; nothing is compared."""
-
-    def __init__(self, seconds):
-        self.seconds = seconds
-
-
-def _show(raw, limit=200):
-    text = repr(raw[:limit])
-    return text + (f"... ({len(raw)} bytes)" if len(raw) > limit else "")
-
-
-def _describe(args):
-    shown = []
-    for argument in args:
-        value = argument if isinstance(argument, (bytes, str)) else str(argument)
-        if len(value) > 30:
-            value = value[:30] + (b"..." if isinstance(value, bytes) else "...")
-        shown.append(repr(value) if isinstance(value, bytes) else value)
-    return " ".join(shown)
 
 
 def _batches(steps, size=500):
@@ -123,29 +86,22 @@ def run_steps(steps, expected_side, actual_side, limit=20):
             continue
         if isinstance(batch, Approx):
             number += 1
-            expected = expected_side.command(*batch.args)
-            actual = actual_side.command(*batch.args)
-            if not batch.agrees(expected, actual):
-                differences.append(f"step {number}: {_describe(batch.args)} (approx)\n"
-                                   f"      expected {_show(expected)}\n"
-                                   f"      actual   {_show(actual)}")
+            difference = batch.compare(expected_side, actual_side)
+            if difference:
+                differences.append(f"step {number}: {batch.describe()} (approx)\n"
+                                   f"      {difference}")
             continue
         expected_replies = expected_side.pipeline(batch)
         actual_replies = actual_side.pipeline(batch)
         for command, expected, actual in zip(batch, expected_replies, actual_replies):
             number += 1
             if expected != actual:
-                differences.append(f"step {number}: {_describe(command)}\n"
-                                   f"      expected {_show(expected)}\n"
-                                   f"      actual   {_show(actual)}")
+                differences.append(f"step {number}: {describe_arguments(command)}\n"
+                                   f"      expected {show(expected)}\n"
+                                   f"      actual   {show(actual)}")
         if len(differences) >= limit:
             break
     return differences
-
-
-def flush(connection, who):
-    reply = connection.command("FLUSHALL")
-    assert reply == b"+OK\r\n", f"FLUSHALL on {who} answered {reply!r}"
 
 
 # ---------------------------------------------------------------------------
@@ -807,32 +763,6 @@ GROUPS = {
     "random_operations": group_random_operations,
 }
 
-TARGETS = ["node", "proxy", "redis"]
-
-
-# ---------------------------------------------------------------------------
-# Fixtures: one reference redis and one of each target per module
-# ---------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def reference(module_processes):
-    return module_processes.redis(name="list-reference", options={"databases": 1})
-
-
-@pytest.fixture(scope="module")
-def redis_target(module_processes):
-    return module_processes.redis(name="list-redis-target", options={"databases": 1})
-
-
-@pytest.fixture(scope="module")
-def node_target(module_processes):
-    return module_processes.node(index=0, name="list-node")
-
-
-@pytest.fixture(scope="module")
-def proxy_target(module_processes):
-    return module_processes.cluster(node_count=3).proxy
-
 
 def for_target(steps, target):
     """The steps a target runs: Direct steps are dropped for the proxy."""
@@ -850,15 +780,9 @@ def for_target(steps, target):
 @pytest.mark.parametrize("group", list(GROUPS))
 @pytest.mark.parametrize("target", TARGETS)
 def test_list_replies_as_redis(target, group, reference, request):
-    server = request.getfixturevalue(f"{target}_target")
     steps = for_target(GROUPS[group](), target)
-    with reference.raw(timeout=30) as expected_side, \
-            server.raw(timeout=30) as actual_side:
-        flush(expected_side, "the reference redis")
-        flush(actual_side, target)
-        differences = run_steps(steps, expected_side, actual_side)
-    assert not differences, (f"{len(differences)}+ replies of {target} differ from "
-                             f"redis-server in group {group}:\n" + "\n".join(differences))
+    assert_group_matches(target, group, steps, reference, request,
+                         runner=run_steps, timeout=30)
 
 
 # ---------------------------------------------------------------------------
@@ -906,26 +830,9 @@ KEYSPACE_ACCOUNTING = [
 ]
 
 
-def keyspace_counters(connection):
-    text = connection.command("INFO", "stats").decode()
-    values = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    return int(values["keyspace_hits"]), int(values["keyspace_misses"])
-
-
 @pytest.mark.timeout(30)
 def test_list_keyspace_hits_and_misses(reference, node_target):
-    with reference.raw() as expected_side, node_target.raw() as actual_side:
-        flush(expected_side, "the reference redis")
-        flush(actual_side, "node")
-        for command in KEYSPACE_ACCOUNTING:
-            before = keyspace_counters(expected_side), keyspace_counters(actual_side)
-            expected_side.command(*command)
-            actual_side.command(*command)
-            after = keyspace_counters(expected_side), keyspace_counters(actual_side)
-            expected = tuple(a - b for a, b in zip(after[0], before[0]))
-            actual = tuple(a - b for a, b in zip(after[1], before[1]))
-            assert actual == expected, (f"{command}: redis counted (hits, misses) "
-                                        f"{expected}, herd-node {actual}")
+    assert_keyspace_counted_as_redis(reference, node_target, KEYSPACE_ACCOUNTING)
 
 
 # ---------------------------------------------------------------------------

@@ -15,8 +15,8 @@ Needs SADD / ZADD (node/t_set.c, node/t_zset.c).
 import pytest
 
 from harness import parse_reply
-from test_differential import flush, run_group
-from test_type_hash import BIG_VALUE, ScanAll, ScanOnce, _show, scan_all
+from differential import TARGETS, assert_group_matches, flush, show
+from test_type_hash import BIG_VALUE, ScanAll, ScanOnce, scan_all
 
 INT64_MIN = "-9223372036854775808"
 INT64_MAX = "9223372036854775807"
@@ -188,40 +188,12 @@ GROUPS = {
     ],
 }
 
-TARGETS = ["node", "proxy", "redis"]
-
-
-@pytest.fixture(scope="module")
-def reference(module_processes):
-    return module_processes.redis(name="scan-reference", options={"databases": 1})
-
-
-@pytest.fixture(scope="module")
-def redis_target(module_processes):
-    return module_processes.redis(name="scan-redis-target", options={"databases": 1})
-
-
-@pytest.fixture(scope="module")
-def node_target(module_processes):
-    return module_processes.node(index=0, name="scan-node")
-
-
-@pytest.fixture(scope="module")
-def proxy_target(module_processes):
-    return module_processes.cluster(node_count=3).proxy
-
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("group", list(GROUPS))
 @pytest.mark.parametrize("target", TARGETS)
 def test_same_replies_as_redis(target, group, reference, request):
-    server = request.getfixturevalue(f"{target}_target")
-    with reference.raw() as expected_side, server.raw() as actual_side:
-        flush(expected_side, "the reference redis")
-        flush(actual_side, target)
-        differences = run_group(GROUPS[group], expected_side, actual_side)
-    assert not differences, (f"{len(differences)} replies of {target} differ from "
-                             f"redis-server in group {group}:\n" + "\n".join(differences))
+    assert_group_matches(target, group, GROUPS[group], reference, request)
 
 
 # ---------------------------------------------------------------------------
@@ -230,7 +202,7 @@ def test_same_replies_as_redis(target, group, reference, request):
 
 def _load(connection, command, key, arguments, per_command=1000):
     replies = connection.pipeline(_batches(command, key, arguments, per_command))
-    assert all(reply.startswith(b":") for reply in replies), _show(replies[0])
+    assert all(reply.startswith(b":") for reply in replies), show(replies[0])
 
 
 @pytest.mark.timeout(60)
@@ -244,7 +216,7 @@ def test_sscan_returns_every_member_exactly_once(target, options, request):
         flush(connection, target)
         _load(connection, "SADD", "s", members)
         elements, steps = scan_all(connection, "SSCAN", "s", *options)
-        assert steps is not None, _show(elements)
+        assert steps is not None, show(elements)
         expected = set(members)
         if "MATCH" in options:
             expected = {member for member in members if member.startswith(b"member:1")}
@@ -264,7 +236,7 @@ def test_zscan_returns_every_member_exactly_once(target, options, request):
         flush(connection, target)
         _load(connection, "ZADD", "z", arguments)
         elements, steps = scan_all(connection, "ZSCAN", "z", *options)
-        assert steps is not None, _show(elements)
+        assert steps is not None, show(elements)
         members = elements[0::2]
         assert len(members) == len(set(members))
         expected = {}

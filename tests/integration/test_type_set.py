@@ -27,6 +27,8 @@ import time
 
 import pytest
 
+from differential import (TARGETS, Exact, Sleep, Unordered, assert_group_matches,
+                          assert_keyspace_counted_as_redis, flush, run_group, show)
 from harness import parse_reply
 
 INT64_MAX = "9223372036854775807"
@@ -61,59 +63,10 @@ BINARY = [b"", b"\x00", b"\x00\x00", b"\xff", b"\xff\xfe\x00a", b"a\r\nb", b" ",
 # Step kinds
 # ---------------------------------------------------------------------------
 
-def _show(raw, limit=300):
-    text = repr(raw[:limit])
-    return text + (f"... ({len(raw)} bytes)" if len(raw) > limit else "")
-
-
-def _describe(args):
-    shown = []
-    for argument in args[:8]:
-        value = argument if isinstance(argument, (bytes, str)) else str(argument)
-        if len(value) > 40:
-            value = value[:40] + (b"..." if isinstance(value, bytes) else "...")
-        shown.append(repr(value) if isinstance(value, bytes) else value)
-    if len(args) > 8:
-        shown.append(f"... ({len(args)} arguments)")
-    return " ".join(shown)
-
-
 def members_of(connection, key):
     """A key's members as a sorted list, or None when it is not a set."""
     reply = parse_reply(connection.command("SMEMBERS", key))
     return sorted(reply) if isinstance(reply, list) else None
-
-
-class Exact:
-    """The raw replies must be identical."""
-
-    def __init__(self, *args):
-        self.args = args
-
-    def describe(self):
-        return _describe(self.args)
-
-    def compare(self, reference, target):
-        expected = reference.command(*self.args)
-        actual = target.command(*self.args)
-        return self.differs(expected, actual)
-
-    def differs(self, expected, actual):
-        if expected == actual:
-            return None
-        return f"expected {_show(expected)}\n      actual   {_show(actual)}"
-
-
-class Unordered(Exact):
-    """Array replies equal as sorted lists; anything else exactly."""
-
-    def differs(self, expected, actual):
-        if expected == actual:
-            return None
-        want, got = parse_reply(expected), parse_reply(actual)
-        if isinstance(want, list) and isinstance(got, list) and sorted(want) == sorted(got):
-            return None
-        return f"expected (any order) {_show(expected)}\n      actual   {_show(actual)}"
 
 
 def check_pick(command, count, before, reply):
@@ -161,7 +114,7 @@ class Pick(Exact):
         for side, raw in (("reference", expected), ("target", actual)):
             problem = check_pick(command, count, before[side], parse_reply(raw))
             if problem:
-                problems.append(f"{side}: {problem} (reply {_show(raw)})")
+                problems.append(f"{side}: {problem} (reply {show(raw)})")
         if command == "SPOP":
             problems += self.check_pop(target, key, before["target"], parse_reply(actual))
             self.synchronize(reference, target, key)
@@ -190,21 +143,6 @@ class Pick(Exact):
             reference.command("SADD", key, *sorted(wanted - held))
         if held - wanted:
             reference.command("SREM", key, *sorted(held - wanted))
-
-
-class Sleep(Exact):
-    """Waits; nothing to compare."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-
-    def describe(self):
-        return f"(sleep {self.seconds}s)"
-
-    def compare(self, reference, target):
-        time.sleep(self.seconds)
-        return None
 
 
 # ---------------------------------------------------------------------------
@@ -712,65 +650,12 @@ GROUPS = {
     ],
 }
 
-TARGETS = ["node", "proxy", "redis"]
-
-
-# ---------------------------------------------------------------------------
-# Fixtures: one reference redis and one of each target per module.
-# ---------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def reference(module_processes):
-    return module_processes.redis(name="set-reference", options={"databases": 1})
-
-
-@pytest.fixture(scope="module")
-def redis_target(module_processes):
-    return module_processes.redis(name="set-redis-target", options={"databases": 1})
-
-
-@pytest.fixture(scope="module")
-def node_target(module_processes):
-    return module_processes.node(index=0, name="set-node")
-
-
-@pytest.fixture(scope="module")
-def proxy_target(module_processes):
-    return module_processes.cluster(node_count=3).proxy
-
-
-def run_group(steps, reference_connection, target_connection):
-    """Runs steps in order; returns a list of difference descriptions."""
-    differences = []
-    for number, step in enumerate(steps, 1):
-        if not isinstance(step, Exact):
-            step = Exact(*step)
-        try:
-            difference = step.compare(reference_connection, target_connection)
-        except Exception as error:  # noqa: BLE001 -- reported as a difference
-            differences.append(f"step {number}: {step.describe()}\n      raised {error!r}")
-            break
-        if difference:
-            differences.append(f"step {number}: {step.describe()}\n      {difference}")
-    return differences
-
-
-def flush(connection, who):
-    reply = connection.command("FLUSHALL")
-    assert reply == b"+OK\r\n", f"FLUSHALL on {who} answered {reply!r}"
-
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("group", list(GROUPS))
 @pytest.mark.parametrize("target", TARGETS)
 def test_same_replies_as_redis(target, group, reference, request):
-    server = request.getfixturevalue(f"{target}_target")
-    with reference.raw(timeout=30) as expected_side, server.raw(timeout=30) as actual_side:
-        flush(expected_side, "the reference redis")
-        flush(actual_side, target)
-        differences = run_group(GROUPS[group], expected_side, actual_side)
-    assert not differences, (f"{len(differences)} replies of {target} differ from "
-                             f"redis-server in group {group}:\n" + "\n".join(differences))
+    assert_group_matches(target, group, GROUPS[group], reference, request, timeout=30)
 
 
 # ---------------------------------------------------------------------------
@@ -903,30 +788,6 @@ KEYSPACE_ACCOUNTING = [
 ]
 
 
-def keyspace_counters(connection):
-    """(keyspace_hits, keyspace_misses) from INFO stats."""
-    text = connection.command("INFO", "stats").decode()
-    values = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    return int(values["keyspace_hits"]), int(values["keyspace_misses"])
-
-
 @pytest.mark.timeout(60)
 def test_keyspace_hits_and_misses_counted_as_redis(reference, node_target):
-    with reference.raw() as expected_side, node_target.raw() as actual_side:
-        flush(expected_side, "the reference redis")
-        flush(actual_side, "node")
-        differences = []
-        for command in KEYSPACE_ACCOUNTING:
-            before_expected = keyspace_counters(expected_side)
-            before_actual = keyspace_counters(actual_side)
-            expected_side.command(*command)
-            actual_side.command(*command)
-            after_expected = keyspace_counters(expected_side)
-            after_actual = keyspace_counters(actual_side)
-            expected = tuple(a - b for a, b in zip(after_expected, before_expected))
-            actual = tuple(a - b for a, b in zip(after_actual, before_actual))
-            if actual != expected:
-                differences.append(f"{' '.join(map(str, command))}: redis counted "
-                                   f"(hits, misses) {expected}, herd-node {actual}")
-    assert not differences, "\n".join(differences)
-
+    assert_keyspace_counted_as_redis(reference, node_target, KEYSPACE_ACCOUNTING)

@@ -21,7 +21,8 @@ import random
 import pytest
 
 from harness import ErrorReply, parse_reply
-from test_differential import Exact, flush, run_group
+from differential import (TARGETS, Exact, assert_group_matches,
+                          assert_keyspace_counted_as_redis, flush, run_group)
 
 INT64_MAX = "9223372036854775807"
 INT64_MIN = "-9223372036854775808"
@@ -968,44 +969,12 @@ GROUPS = {
     ],
 }
 
-TARGETS = ["node", "proxy", "redis"]
-
-
-# ---------------------------------------------------------------------------
-# Fixtures: one reference redis and one of each target per module.
-# ---------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def reference(module_processes):
-    return module_processes.redis(name="zset-reference", options={"databases": 1})
-
-
-@pytest.fixture(scope="module")
-def redis_target(module_processes):
-    return module_processes.redis(name="zset-redis-target", options={"databases": 1})
-
-
-@pytest.fixture(scope="module")
-def node_target(module_processes):
-    return module_processes.node(index=0, name="zset-node")
-
-
-@pytest.fixture(scope="module")
-def proxy_target(module_processes):
-    return module_processes.cluster(node_count=3).proxy
-
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("group", list(GROUPS))
 @pytest.mark.parametrize("target", TARGETS)
 def test_same_replies_as_redis(target, group, reference, request):
-    server = request.getfixturevalue(f"{target}_target")
-    with reference.raw() as expected_side, server.raw() as actual_side:
-        flush(expected_side, "the reference redis")
-        flush(actual_side, target)
-        differences = run_group(GROUPS[group], expected_side, actual_side)
-    assert not differences, (f"{len(differences)} replies of {target} differ from "
-                             f"redis-server in group {group}:\n" + "\n".join(differences))
+    assert_group_matches(target, group, GROUPS[group], reference, request)
 
 
 # ---------------------------------------------------------------------------
@@ -1044,12 +1013,7 @@ RANDOM_ERRORS = [
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("target", ["node", "proxy"])
 def test_zrandmember_errors_and_whole_set(target, reference, request):
-    server = request.getfixturevalue(f"{target}_target")
-    with reference.raw() as expected_side, server.raw() as actual_side:
-        flush(expected_side, "the reference redis")
-        flush(actual_side, target)
-        differences = run_group(RANDOM_ERRORS, expected_side, actual_side)
-    assert not differences, "\n".join(differences)
+    assert_group_matches(target, "random_errors", RANDOM_ERRORS, reference, request)
 
 
 def _pairs(values):
@@ -1216,25 +1180,6 @@ KEYSPACE_ACCOUNTING = [
 ]
 
 
-def _keyspace_counters(connection):
-    text = connection.command("INFO", "stats").decode()
-    values = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    return int(values["keyspace_hits"]), int(values["keyspace_misses"])
-
-
 @pytest.mark.timeout(60)
 def test_keyspace_hits_and_misses_counted_as_redis(reference, node_target):
-    with reference.raw() as expected_side, node_target.raw() as actual_side:
-        flush(expected_side, "the reference redis")
-        flush(actual_side, "node")
-        for command in KEYSPACE_ACCOUNTING:
-            before_expected = _keyspace_counters(expected_side)
-            before_actual = _keyspace_counters(actual_side)
-            expected_side.command(*command)
-            actual_side.command(*command)
-            expected = tuple(after - before for after, before in
-                             zip(_keyspace_counters(expected_side), before_expected))
-            actual = tuple(after - before for after, before in
-                           zip(_keyspace_counters(actual_side), before_actual))
-            assert actual == expected, (f"{command}: redis counted (hits, misses) "
-                                        f"{expected}, herd-node {actual}")
+    assert_keyspace_counted_as_redis(reference, node_target, KEYSPACE_ACCOUNTING)
