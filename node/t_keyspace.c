@@ -36,18 +36,6 @@
 #define EXPIRE_GT (1 << 2)
 #define EXPIRE_LT (1 << 3)
 
-/*
- * Whether argument `index` is `word` (lower case), every byte compared:
- * unlike argument_is() (node/t_common.h), a NUL byte and what follows it
- * count.
- */
-static int
-argument_is_whole_word(const struct client *c, int index, const char *word)
-{
-    return c->argv_length[index] == strlen(word) &&
-           strncasecmp(c->argv[index], word, c->argv_length[index]) == 0;
-}
-
 static uint64_t
 command_now(const struct client *c)
 {
@@ -148,13 +136,13 @@ parse_expire_options(struct client *c, int *options)
 
     *options = 0;
     for (i = 3; i < c->argc; i++) {
-        if (argument_is_whole_word(c, i, "nx")) {
+        if (argument_is(c, i, "nx")) {
             *options |= EXPIRE_NX;
-        } else if (argument_is_whole_word(c, i, "xx")) {
+        } else if (argument_is(c, i, "xx")) {
             *options |= EXPIRE_XX;
-        } else if (argument_is_whole_word(c, i, "gt")) {
+        } else if (argument_is(c, i, "gt")) {
             *options |= EXPIRE_GT;
-        } else if (argument_is_whole_word(c, i, "lt")) {
+        } else if (argument_is(c, i, "lt")) {
             *options |= EXPIRE_LT;
         } else {
             reply_error_format(c->reply, "ERR Unsupported option %.*s",
@@ -507,7 +495,7 @@ parse_scan_options(struct client *c, struct key_walk *walk, long long *count)
     while (i < c->argc) {
         int more = c->argc - i;
 
-        if (argument_is_whole_word(c, i, "count") && more >= 2) {
+        if (argument_is(c, i, "count") && more >= 2) {
             if (!string_to_long_long(c->argv[i + 1], c->argv_length[i + 1], count)) {
                 reply_error_not_integer(c->reply);
                 return -1;
@@ -516,9 +504,9 @@ parse_scan_options(struct client *c, struct key_walk *walk, long long *count)
                 reply_error_syntax(c->reply);
                 return -1;
             }
-        } else if (argument_is_whole_word(c, i, "match") && more >= 2) {
+        } else if (argument_is(c, i, "match") && more >= 2) {
             key_walk_set_pattern(walk, c->argv[i + 1], c->argv_length[i + 1]);
-        } else if (argument_is_whole_word(c, i, "type") && more >= 2) {
+        } else if (argument_is(c, i, "type") && more >= 2) {
             walk->type_given = 1;
             walk->type = record_type_from_name(c->argv[i + 1], c->argv_length[i + 1]);
         } else {
@@ -624,8 +612,8 @@ command_RANDOMKEY(struct client *c)
 static void
 flush_generic(struct client *c)
 {
-    if (c->argc > 2 || (c->argc == 2 && !argument_is_whole_word(c, 1, "async") &&
-                        !argument_is_whole_word(c, 1, "sync"))) {
+    if (c->argc > 2 || (c->argc == 2 && !argument_is(c, 1, "async") &&
+                        !argument_is(c, 1, "sync"))) {
         reply_error_syntax(c->reply);
         return;
     }
@@ -716,9 +704,9 @@ parse_copy_options(struct client *c, int *replace)
 
     *replace = 0;
     for (i = 3; i < c->argc; i++) {
-        if (argument_is_whole_word(c, i, "replace")) {
+        if (argument_is(c, i, "replace")) {
             *replace = 1;
-        } else if (argument_is_whole_word(c, i, "db") && i + 1 < c->argc) {
+        } else if (argument_is(c, i, "db") && i + 1 < c->argc) {
             i++;
             if (!string_to_long_long(c->argv[i], c->argv_length[i], &database)) {
                 reply_error_not_integer(c->reply);
@@ -858,7 +846,7 @@ command_OBJECT(struct client *c)
     static const char *const keyed[] = { "encoding", "refcount", "freq", "idletime" };
     size_t i;
 
-    if (argument_is_whole_word(c, 1, "help")) {
+    if (argument_is(c, 1, "help")) {
         if (c->argc != 2) {
             reply_error(c->reply, "ERR wrong number of arguments for 'object|help' command");
             return;
@@ -870,7 +858,7 @@ command_OBJECT(struct client *c)
         return;
     }
     for (i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++) {
-        if (argument_is_whole_word(c, 1, keyed[i])) {
+        if (argument_is(c, 1, keyed[i])) {
             if (c->argc != 3) {
                 reply_error_format(c->reply, "ERR wrong number of arguments for "
                                    "'object|%s' command", keyed[i]);
