@@ -56,7 +56,7 @@
 #include "node/btree.h"
 
 #define CACHE_FIRST_BUCKET_BITS 4
-#define CACHE_CLEAN_LIMIT       256   /* clean pages kept beyond the dirty ones */
+#define CACHE_CLEAN_LIMIT       1024  /* clean pages kept beyond the dirty ones */
 #define INTERNAL_MIN_FANOUT     4     /* internal pages split on bytes only above this */
 #define MERGE_FRACTION          3     /* below 1/3 of both limits a page tries to merge */
 #define PAGE_FIRST_CAPACITY     8

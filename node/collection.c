@@ -34,11 +34,37 @@ struct collection_reclaim {
  * Page store: pages of one generation in the data file
  * ------------------------------------------------------------------------ */
 
-/* The context of a page store: the server and the generation. */
-struct page_store_context {
-    struct server *server;
-    uint64_t       generation;
-    uint64_t      *next_page;
+/*
+ * The shared state of one open collection: what its metadata record says
+ * plus the decoded trees.  Between commands it may stay in the server's
+ * collection cache (with changes not yet written: `dirty`), so a hot
+ * collection is decoded once and written once per batch instead of once
+ * per command.
+ */
+struct collection_state {
+    struct server     *server;
+    char              *key;
+    size_t             key_length;
+    int                type;
+    int64_t            expire_ms;
+    uint64_t           generation;
+    uint64_t           next_page;
+    int                tree_count;
+    struct btree       trees[2];
+    struct btree_store store;       /* context: this state */
+    int                stored;      /* a metadata record of it exists */
+    int                dirty;       /* changes not yet written to storage */
+    int                writing;     /* being written: storage hooks ignore it */
+    int                references;  /* handles open on it */
+    int                cached;      /* listed in the server's cache */
+    int                stale;       /* storage changed under it: never reuse */
+    uint64_t           last_used;   /* cache clock at the last open */
+};
+
+/* The server's cache of collection states, by key. */
+struct collection_cache {
+    TCMAP   *by_key;     /* key -> struct collection_state * */
+    uint64_t clock;
 };
 
 /* The internal key of a page. */
@@ -120,53 +146,72 @@ page_remove(struct server *server, uint64_t generation, uint64_t page)
 static int
 store_read(void *context, uint64_t page, char **data, size_t *size)
 {
-    struct page_store_context *store = context;
+    struct collection_state *state = context;
 
-    return page_read(store->server, store->generation, page, data, size);
+    return page_read(state->server, state->generation, page, data, size);
 }
 
 static int
 store_write(void *context, uint64_t page, const char *data, size_t size)
 {
-    struct page_store_context *store = context;
+    struct collection_state *state = context;
 
-    return page_write(store->server, store->generation, page, data, size);
+    return page_write(state->server, state->generation, page, data, size);
 }
 
 static int
 store_remove(void *context, uint64_t page)
 {
-    struct page_store_context *store = context;
+    struct collection_state *state = context;
 
-    return page_remove(store->server, store->generation, page);
+    return page_remove(state->server, state->generation, page);
 }
 
 static uint64_t
 store_allocate(void *context)
 {
-    struct page_store_context *store = context;
+    struct collection_state *state = context;
 
-    return (*store->next_page)++;
+    return state->next_page++;
 }
 
-/* Points a collection's page store at its generation. */
-static int
-collection_setup_store(struct collection *collection)
+/* A new state for `key` (no trees yet), or NULL. */
+static struct collection_state *
+state_new(struct server *server, const char *key, size_t key_length, int type)
 {
-    struct page_store_context *context = malloc(sizeof(*context));
+    struct collection_state *state = calloc(1, sizeof(*state));
 
-    if (context == NULL) {
-        return -1;
+    if (state == NULL) {
+        return NULL;
     }
-    context->server = collection->server;
-    context->generation = collection->generation;
-    context->next_page = &collection->next_page;
-    collection->store.context = context;
-    collection->store.read = store_read;
-    collection->store.write = store_write;
-    collection->store.remove = store_remove;
-    collection->store.allocate = store_allocate;
-    return 0;
+    state->key = malloc(key_length + 1);
+    if (state->key == NULL) {
+        free(state);
+        return NULL;
+    }
+    memcpy(state->key, key, key_length);
+    state->key[key_length] = '\0';
+    state->key_length = key_length;
+    state->server = server;
+    state->type = type;
+    state->store.context = state;
+    state->store.read = store_read;
+    state->store.write = store_write;
+    state->store.remove = store_remove;
+    state->store.allocate = store_allocate;
+    return state;
+}
+
+static void
+state_free(struct collection_state *state)
+{
+    int tree;
+
+    for (tree = 0; tree < state->tree_count; tree++) {
+        btree_release(&state->trees[tree]);
+    }
+    free(state->key);
+    free(state);
 }
 
 /* ------------------------------------------------------------------------
@@ -211,15 +256,15 @@ payload_decode_header(const char *payload, size_t length,
     return 0;
 }
 
-/* Loads the trees of a payload into an opened collection.  Returns 0 or -1. */
+/* Loads the trees of a payload into a state.  Returns 0 or -1. */
 static int
-collection_decode_trees(struct collection *collection, const char *payload,
-                        size_t length)
+state_decode_trees(struct collection_state *state, const char *payload,
+                   size_t length)
 {
     size_t offset = COLLECTION_PAYLOAD_FIXED;
     int tree;
 
-    for (tree = 0; tree < collection->tree_count; tree++) {
+    for (tree = 0; tree < state->tree_count; tree++) {
         uint32_t root_size;
 
         if (length - offset < 4) {
@@ -228,8 +273,8 @@ collection_decode_trees(struct collection *collection, const char *payload,
         root_size = record_read_be32((const unsigned char *)payload + offset);
         offset += 4;
         if (length - offset < root_size ||
-            btree_load(&collection->trees[tree], &collection->store,
-                       collection_tree_order(collection->type, tree),
+            btree_load(&state->trees[tree], &state->store,
+                       collection_tree_order(state->type, tree),
                        payload + offset, root_size) != 0) {
             return -1;
         }
@@ -238,30 +283,30 @@ collection_decode_trees(struct collection *collection, const char *payload,
     return offset == length ? 0 : -1;
 }
 
-/* Encodes a collection's payload into a malloc'd buffer. */
+/* Encodes a state's payload into a malloc'd buffer. */
 static char *
-collection_encode(const struct collection *collection, size_t *length)
+state_encode(const struct collection_state *state, size_t *length)
 {
     size_t size = COLLECTION_PAYLOAD_FIXED, offset;
     unsigned char *out;
     int tree;
 
-    for (tree = 0; tree < collection->tree_count; tree++) {
-        size += 4 + btree_root_size(&collection->trees[tree]);
+    for (tree = 0; tree < state->tree_count; tree++) {
+        size += 4 + btree_root_size(&state->trees[tree]);
     }
     out = malloc(size);
     if (out == NULL) {
         return NULL;
     }
-    record_write_be64(out, collection->generation);
-    record_write_be64(out + 8, collection->next_page);
-    out[16] = (unsigned char)collection->tree_count;
+    record_write_be64(out, state->generation);
+    record_write_be64(out + 8, state->next_page);
+    out[16] = (unsigned char)state->tree_count;
     offset = COLLECTION_PAYLOAD_FIXED;
-    for (tree = 0; tree < collection->tree_count; tree++) {
-        size_t root_size = btree_root_size(&collection->trees[tree]);
+    for (tree = 0; tree < state->tree_count; tree++) {
+        size_t root_size = btree_root_size(&state->trees[tree]);
 
         record_write_be32(out + offset, (uint32_t)root_size);
-        btree_root_encode(&collection->trees[tree], (char *)out + offset + 4);
+        btree_root_encode(&state->trees[tree], (char *)out + offset + 4);
         offset += 4 + root_size;
     }
     *length = size;
@@ -269,174 +314,459 @@ collection_encode(const struct collection *collection, size_t *length)
 }
 
 /* ------------------------------------------------------------------------
+ * The collection cache
+ * ------------------------------------------------------------------------ */
+
+/* Collections kept decoded between commands (the least recently opened
+ * unused one is written if needed and dropped beyond this). */
+#define COLLECTION_CACHE_SIZE 16
+
+static struct collection_cache *
+cache_get(struct server *server)
+{
+    if (server->collection_cache == NULL) {
+        server->collection_cache = calloc(1, sizeof(*server->collection_cache));
+        if (server->collection_cache == NULL) {
+            return NULL;
+        }
+        server->collection_cache->by_key = tcmapnew();
+    }
+    return server->collection_cache;
+}
+
+static struct collection_state *
+cache_find(struct server *server, const char *key, size_t key_length)
+{
+    struct collection_cache *cache = server->collection_cache;
+    struct collection_state *const *found;
+    int size;
+
+    if (cache == NULL) {
+        return NULL;
+    }
+    found = tcmapget(cache->by_key, key, (int)key_length, &size);
+    return found != NULL && size == sizeof(*found) ? *found : NULL;
+}
+
+/* Takes a state out of the cache; frees it when no handle holds it. */
+static void
+cache_drop(struct server *server, struct collection_state *state)
+{
+    if (state->cached) {
+        tcmapout(server->collection_cache->by_key, state->key, (int)state->key_length);
+        state->cached = 0;
+    }
+    state->stale = 1;
+    if (state->references == 0) {
+        state_free(state);
+    }
+}
+
+/* Writes a state's pending changes: pages, then the metadata record with
+ * a new version.  Returns 0 or DB_ERROR. */
+static int
+state_write(struct collection_state *state)
+{
+    char *payload;
+    size_t length;
+    int tree, result = 0;
+
+    state->writing = 1;
+    for (tree = 0; tree < state->tree_count && result == 0; tree++) {
+        if (btree_flush(&state->trees[tree]) != 0) {
+            result = DB_ERROR;
+        }
+    }
+    payload = result == 0 ? state_encode(state, &length) : NULL;
+    if (payload == NULL ||
+        db_write(state->server, state->key, state->key_length, state->type,
+                 payload, length, state->expire_ms) != 0) {
+        result = DB_ERROR;
+    }
+    free(payload);
+    state->writing = 0;
+    if (result == 0) {
+        state->dirty = 0;
+        state->stored = 1;
+    }
+    return result;
+}
+
+/* Makes room for one more cached state: writes and drops the least
+ * recently opened unused one. */
+static int
+cache_make_room(struct server *server, struct collection_cache *cache)
+{
+    struct collection_state *oldest = NULL, *state;
+    const char *key;
+    int key_size, size;
+
+    if (tcmaprnum(cache->by_key) < COLLECTION_CACHE_SIZE) {
+        return 0;
+    }
+    tcmapiterinit(cache->by_key);
+    while ((key = tcmapiternext(cache->by_key, &key_size)) != NULL) {
+        state = *(struct collection_state *const *)tcmapiterval(key, &size);
+        if (state->references == 0 &&
+            (oldest == NULL || state->last_used < oldest->last_used)) {
+            oldest = state;
+        }
+    }
+    if (oldest == NULL) {
+        return 0;      /* all in use: the cache grows for this command */
+    }
+    if (oldest->dirty && state_write(oldest) != 0) {
+        return DB_ERROR;
+    }
+    cache_drop(server, oldest);
+    return 0;
+}
+
+/* Lists a state in the cache (best effort: a full cache of states in use
+ * just grows). */
+static int
+cache_add(struct server *server, struct collection_state *state)
+{
+    struct collection_cache *cache = cache_get(server);
+
+    if (cache == NULL || state->cached) {
+        return 0;
+    }
+    if (cache_make_room(server, cache) != 0) {
+        return DB_ERROR;
+    }
+    tcmapput(cache->by_key, state->key, (int)state->key_length, &state,
+             sizeof(state));
+    state->cached = 1;
+    return 0;
+}
+
+int
+collection_cache_flush(struct server *server)
+{
+    struct collection_cache *cache = server->collection_cache;
+    struct collection_state *state;
+    const char *key;
+    int key_size, size;
+
+    if (cache == NULL) {
+        return 0;
+    }
+    tcmapiterinit(cache->by_key);
+    while ((key = tcmapiternext(cache->by_key, &key_size)) != NULL) {
+        state = *(struct collection_state *const *)tcmapiterval(key, &size);
+        if (state->dirty && state_write(state) != 0) {
+            return DB_ERROR;
+        }
+    }
+    return 0;
+}
+
+void
+collection_cache_clear(struct server *server)
+{
+    struct collection_cache *cache = server->collection_cache;
+    struct collection_state *state;
+    const char *key;
+    int key_size, size;
+
+    if (cache == NULL) {
+        return;
+    }
+    tcmapiterinit(cache->by_key);
+    while ((key = tcmapiternext(cache->by_key, &key_size)) != NULL) {
+        state = *(struct collection_state *const *)tcmapiterval(key, &size);
+        state->cached = 0;
+        state->stale = 1;
+        if (state->references == 0) {
+            state_free(state);
+        }
+    }
+    tcmapclear(cache->by_key);
+}
+
+void
+collection_cache_free(struct server *server)
+{
+    collection_cache_clear(server);
+    if (server->collection_cache != NULL) {
+        tcmapdel(server->collection_cache->by_key);
+        free(server->collection_cache);
+        server->collection_cache = NULL;
+    }
+}
+
+int
+collection_cache_sync_key(struct server *server, const char *key,
+                          size_t key_length, int changing)
+{
+    struct collection_state *state = cache_find(server, key, key_length);
+
+    if (state == NULL || state->writing) {
+        return 0;
+    }
+    if (state->dirty && state_write(state) != 0) {
+        return DB_ERROR;
+    }
+    if (changing) {
+        cache_drop(server, state);   /* the record changes under it */
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
  * Opening and saving
  * ------------------------------------------------------------------------ */
 
-/* A fresh empty collection of `type` with a new generation. */
-static int
-collection_start_empty(struct collection *collection)
+/* Gives a handle on a state. */
+static void
+handle_attach(struct collection *collection, struct server *server,
+              struct collection_state *state)
 {
-    int tree;
-
-    collection->generation = hlc_now(&collection->server->clock);
-    collection->next_page = 0;
-    collection->tree_count = collection_tree_count_for(collection->type);
-    if (collection_setup_store(collection) != 0) {
-        return DB_ERROR;
+    collection->server = server;
+    collection->state = state;
+    collection->trees = state->trees;
+    collection->type = state->type;
+    state->references++;
+    if (server->collection_cache != NULL) {
+        state->last_used = ++server->collection_cache->clock;
     }
-    for (tree = 0; tree < collection->tree_count; tree++) {
-        btree_init(&collection->trees[tree], &collection->store,
-                   collection_tree_order(collection->type, tree));
-    }
-    collection->usable = 1;
-    return DB_NOT_FOUND;
 }
 
-/* Fills an opened collection from its stored payload. */
-static int
-collection_load(struct collection *collection, const struct db_value *value)
+/* A state for an empty collection of `type` with a new generation. */
+static struct collection_state *
+state_new_empty(struct server *server, const char *key, size_t key_length,
+                int type)
 {
+    struct collection_state *state = state_new(server, key, key_length, type);
+    int tree;
+
+    if (state == NULL) {
+        return NULL;
+    }
+    state->generation = hlc_now(&server->clock);
+    state->tree_count = collection_tree_count_for(type);
+    for (tree = 0; tree < state->tree_count; tree++) {
+        btree_init(&state->trees[tree], &state->store,
+                   collection_tree_order(type, tree));
+    }
+    return state;
+}
+
+/* A state decoded from a stored payload, or NULL (logged) when it does not
+ * decode. */
+static struct collection_state *
+state_from_payload(struct server *server, const char *key, size_t key_length,
+                   int type, const char *payload, size_t length,
+                   int64_t expire_ms)
+{
+    struct collection_state *state = state_new(server, key, key_length, type);
     struct payload_header header;
 
-    if (payload_decode_header(value->data, value->length, &header) != 0 ||
-        header.tree_count != collection_tree_count_for(collection->type)) {
+    if (state == NULL) {
+        return NULL;
+    }
+    if (payload_decode_header(payload, length, &header) != 0 ||
+        header.tree_count != collection_tree_count_for(type)) {
         goto corrupt;
     }
-    collection->generation = header.generation;
-    collection->next_page = header.next_page;
-    collection->tree_count = header.tree_count;
-    collection->expire_ms = value->expire_ms;
-    if (collection_setup_store(collection) != 0) {
-        return DB_ERROR;
-    }
-    collection->usable = 1;   /* from here on close() releases the trees */
-    if (collection_decode_trees(collection, value->data, value->length) != 0) {
+    state->generation = header.generation;
+    state->next_page = header.next_page;
+    state->tree_count = header.tree_count;
+    state->expire_ms = expire_ms;
+    state->stored = 1;
+    if (state_decode_trees(state, payload, length) != 0) {
         goto corrupt;
     }
-    collection->existed = 1;
-    return DB_FOUND;
+    return state;
 
 corrupt:
     log_warning("collection: the metadata of a %zu-byte key does not decode",
-                collection->key_length);
-    return DB_ERROR;
+                key_length);
+    state_free(state);
+    return NULL;
+}
+
+/* Opens from storage (the cache did not have the key). */
+static int
+collection_open_stored(struct server *server, const char *key, size_t key_length,
+                       int type, int flags, struct collection *collection)
+{
+    struct collection_state *state;
+    struct db_value value;
+    int result;
+
+    if (flags & (COLLECTION_WRITE | COLLECTION_CREATE)) {
+        result = db_lookup_write(server, key, key_length, &value);
+    } else {
+        result = db_lookup(server, key, key_length, &value);
+    }
+    if (result == DB_NOT_FOUND && (flags & COLLECTION_CREATE)) {
+        state = state_new_empty(server, key, key_length, type);
+        if (state == NULL) {
+            return DB_ERROR;
+        }
+        handle_attach(collection, server, state);
+        return DB_NOT_FOUND;
+    }
+    if (result != DB_FOUND) {
+        return result;
+    }
+    if (value.type != type) {
+        db_value_release(&value);
+        return COLLECTION_WRONG_TYPE;
+    }
+    state = state_from_payload(server, key, key_length, type, value.data,
+                               value.length, value.expire_ms);
+    db_value_release(&value);
+    if (state == NULL) {
+        return DB_ERROR;
+    }
+    handle_attach(collection, server, state);
+    return cache_add(server, state) == 0 ? DB_FOUND : DB_ERROR;
+}
+
+/* Opens a cached state if it is still what the key holds.  Returns 1 when
+ * it answered (result in *result), 0 to go to storage. */
+static int
+collection_open_cached(struct server *server, struct collection_state *state,
+                       int type, int flags, struct collection *collection,
+                       int *result)
+{
+    if (db_is_expired(state->expire_ms, db_now_ms(server))) {
+        /* Let the storage path delete it (and count it) as for any key. */
+        *result = collection_cache_sync_key(server, state->key, state->key_length, 1);
+        return *result != 0;
+    }
+    if (!(flags & (COLLECTION_WRITE | COLLECTION_CREATE))) {
+        server->stats.keyspace_hits++;
+    }
+    if (state->type != type) {
+        *result = COLLECTION_WRONG_TYPE;
+        return 1;
+    }
+    handle_attach(collection, server, state);
+    *result = DB_FOUND;
+    return 1;
 }
 
 int
 collection_open(struct server *server, const char *key, size_t key_length,
                 int type, int flags, struct collection *collection)
 {
-    struct db_value value;
+    struct collection_state *state;
     int result;
 
     memset(collection, 0, sizeof(*collection));
     collection->server = server;
     collection->type = type;
-    collection->key = malloc(key_length + 1);
-    if (collection->key == NULL) {
-        return DB_ERROR;
-    }
-    memcpy(collection->key, key, key_length);
-    collection->key[key_length] = '\0';
-    collection->key_length = key_length;
     if (flags & COLLECTION_REPLACE) {
-        return collection_start_empty(collection);
+        /* The stored record must be current before it is overwritten (its
+         * pages are released by generation). */
+        if (collection_cache_sync_key(server, key, key_length, 1) != 0) {
+            return DB_ERROR;
+        }
+        state = state_new_empty(server, key, key_length, type);
+        if (state == NULL) {
+            return DB_ERROR;
+        }
+        handle_attach(collection, server, state);
+        return DB_NOT_FOUND;
     }
-    if (flags & (COLLECTION_WRITE | COLLECTION_CREATE)) {
-        result = db_lookup_write(server, key, key_length, &value);
-    } else {
-        result = db_lookup(server, key, key_length, &value);
-    }
-    if (result == DB_NOT_FOUND) {
-        return (flags & COLLECTION_CREATE) ? collection_start_empty(collection)
-                                           : DB_NOT_FOUND;
-    }
-    if (result != DB_FOUND) {
+    state = cache_find(server, key, key_length);
+    if (state != NULL &&
+        collection_open_cached(server, state, type, flags, collection, &result)) {
         return result;
     }
-    if (value.type != type) {
-        result = COLLECTION_WRONG_TYPE;
-    } else {
-        result = collection_load(collection, &value);
-    }
-    db_value_release(&value);
-    return result;
+    return collection_open_stored(server, key, key_length, type, flags, collection);
 }
 
 uint64_t
 collection_count(const struct collection *collection)
 {
-    return collection->usable ? btree_count(&collection->trees[0]) : 0;
+    return collection->state != NULL ? btree_count(&collection->state->trees[0]) : 0;
 }
 
 /* Removes the key of a collection left empty (its pages go too). */
 static int
 collection_remove_empty(struct collection *collection)
 {
+    struct collection_state *state = collection->state;
+    struct server *server = collection->server;
     int tree;
 
-    for (tree = 0; tree < collection->tree_count; tree++) {
-        if (btree_clear(&collection->trees[tree]) != 0) {
+    for (tree = 0; tree < state->tree_count; tree++) {
+        if (btree_clear(&state->trees[tree]) != 0) {
             return DB_ERROR;
         }
     }
-    return db_delete(collection->server, collection->key,
-                     collection->key_length) == DB_ERROR ? DB_ERROR : 0;
+    state->dirty = 0;
+    if (state->cached) {
+        cache_drop(server, state);   /* freed at close (a handle holds it) */
+    }
+    /* Delete whatever the key holds: this collection's record (its pages
+     * are gone already) or, for a REPLACE that came out empty, the value
+     * it replaces. */
+    state->stored = 0;
+    state->writing = 1;
+    if (db_delete(server, state->key, state->key_length) == DB_ERROR) {
+        state->writing = 0;
+        return DB_ERROR;
+    }
+    state->writing = 0;
+    return 0;
 }
 
+/*
+ * A change to a collection the file already holds, with the same expiry,
+ * stays in the cached state and is written once, when the batch commits
+ * (collection_cache_flush) or when anything else reads or writes the key
+ * (collection_cache_sync_key).  A new collection is written at once, so
+ * the key index and every header reader see it.
+ */
 int
 collection_save(struct collection *collection)
 {
-    char *payload;
-    size_t length;
-    int tree, result;
+    struct collection_state *state = collection->state;
 
-    if (!collection->usable) {
+    if (state == NULL || state->stale) {
         return DB_ERROR;
     }
     if (collection_count(collection) == 0) {
         return collection_remove_empty(collection);
     }
-    for (tree = 0; tree < collection->tree_count; tree++) {
-        if (btree_flush(&collection->trees[tree]) != 0) {
-            return DB_ERROR;
-        }
+    if (state->stored && state->cached) {
+        state->dirty = 1;
+        db_prepare_storage_write(collection->server);   /* the batch holds replies */
+        return 0;
     }
-    payload = collection_encode(collection, &length);
-    if (payload == NULL) {
+    if (state_write(state) != 0) {
         return DB_ERROR;
     }
-    result = db_write(collection->server, collection->key, collection->key_length,
-                      collection->type, payload, length, collection->expire_ms);
-    free(payload);
-    if (result == 0) {
-        collection->existed = 1;
-    }
-    return result == 0 ? 0 : DB_ERROR;
+    return cache_add(collection->server, state);
 }
 
 void
 collection_close(struct collection *collection)
 {
-    int tree;
+    struct collection_state *state = collection->state;
 
-    if (collection->usable) {
-        for (tree = 0; tree < collection->tree_count; tree++) {
-            btree_release(&collection->trees[tree]);
+    if (state != NULL) {
+        state->references--;
+        if (state->references == 0 && !state->cached) {
+            state_free(state);
         }
     }
-    free(collection->store.context);
-    free(collection->key);
     memset(collection, 0, sizeof(*collection));
 }
 
 static int
-collection_trees_inline(const struct collection *collection)
+state_trees_inline(const struct collection_state *state)
 {
     int tree;
 
-    for (tree = 0; tree < collection->tree_count; tree++) {
-        if (!btree_is_inline(&collection->trees[tree])) {
+    for (tree = 0; tree < state->tree_count; tree++) {
+        if (!btree_is_inline(&state->trees[tree])) {
             return 0;
         }
     }
@@ -446,7 +776,7 @@ collection_trees_inline(const struct collection *collection)
 const char *
 collection_encoding(const struct collection *collection)
 {
-    return collection_trees_inline(collection) ? "listpack" : "btree";
+    return state_trees_inline(collection->state) ? "listpack" : "btree";
 }
 
 /* ------------------------------------------------------------------------
@@ -870,19 +1200,13 @@ const char *
 collection_payload_encoding(struct server *server, int type,
                             const char *payload, size_t length)
 {
-    struct collection collection;
-    struct db_value value;
+    struct collection_state *state = state_from_payload(server, "", 0, type,
+                                                        payload, length, 0);
     const char *encoding = "listpack";
 
-    memset(&collection, 0, sizeof(collection));
-    memset(&value, 0, sizeof(value));
-    collection.server = server;
-    collection.type = type;
-    value.data = (char *)payload;
-    value.length = length;
-    if (collection_load(&collection, &value) == DB_FOUND) {
-        encoding = collection_encoding(&collection);
+    if (state != NULL) {
+        encoding = state_trees_inline(state) ? "listpack" : "btree";
+        state_free(state);
     }
-    collection_close(&collection);
     return encoding;
 }

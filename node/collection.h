@@ -42,6 +42,12 @@
  *
  * collection_save() of a collection left empty deletes the key, as Redis
  * does.  collection_close() is safe after any collection_open() result.
+ *
+ * Decoded collections stay in a small per-server cache between commands;
+ * a change to one the file already holds is written when the batch
+ * commits (or when anything else touches the key), so a hot collection is
+ * decoded and written once per batch, not once per command.  Two handles
+ * on one key in one command share one state.
  */
 #ifndef HERD_NODE_COLLECTION_H
 #define HERD_NODE_COLLECTION_H
@@ -76,20 +82,14 @@ struct server;
 #define COLLECTION_MEMBER_HASH_SIZE 8   /* bytes before the member in a member key */
 #define COLLECTION_SCORE_SIZE       8   /* bytes before the member in a score key */
 
-/* One collection opened by a command. */
+struct collection_state;   /* private to collection.c */
+
+/* One collection opened by a command: a handle on its shared state. */
 struct collection {
-    struct server     *server;
-    char              *key;            /* copy of the key */
-    size_t             key_length;
-    int                type;           /* enum record_type */
-    int                existed;        /* the key held this collection at open */
-    int                usable;         /* trees are initialised */
-    int64_t            expire_ms;      /* kept by collection_save(); 0: none */
-    uint64_t           generation;
-    uint64_t           next_page;
-    int                tree_count;
-    struct btree       trees[2];
-    struct btree_store store;          /* pages (generation, number) in storage */
+    struct server           *server;
+    struct collection_state *state;
+    struct btree            *trees;   /* the state's trees: [0], [1] */
+    int                      type;    /* enum record_type */
 };
 
 /* A sort key built for a lookup; short ones live in `buffer`. */
@@ -190,5 +190,21 @@ long collection_reclaim_step(struct server *server, long budget);
 uint64_t collection_reclaim_pending(const struct server *server);
 /* Frees the reclaimer's queue (at shutdown). */
 void collection_reclaim_free(struct server *server);
+
+/* --- The collection cache (decoded collections kept between commands) --- */
+
+/* Writes every cached collection's pending changes (before a batch
+ * commits).  Returns 0 or DB_ERROR. */
+int  collection_cache_flush(struct server *server);
+/* Called by db.c before it reads (`changing` 0) or writes (1) the record
+ * of a user key: writes the cached collection's pending changes first, and
+ * forgets the cached state when the record is about to change.  Returns 0
+ * or DB_ERROR. */
+int  collection_cache_sync_key(struct server *server, const char *key,
+                               size_t key_length, int changing);
+/* Forgets every cached collection without writing (FLUSHALL). */
+void collection_cache_clear(struct server *server);
+/* Forgets and frees the cache (at shutdown, after a flush). */
+void collection_cache_free(struct server *server);
 
 #endif

@@ -31,8 +31,8 @@ db_is_expired(int64_t expire_ms, uint64_t now_ms)
     return expire_ms > 0 && (int64_t)now_ms > expire_ms;
 }
 
-static uint64_t
-db_now(struct server *server)
+uint64_t
+db_now_ms(struct server *server)
 {
     return server->command_time_ms != 0 ? server->command_time_ms
                                         : wall_clock_milliseconds(NULL);
@@ -136,7 +136,8 @@ stored_key_done(struct stored_key *stored)
 }
 
 /* storage_get / storage_get_prefix / storage_put / storage_delete of a user
- * key. */
+ * key.  Each first lets the collection cache write a cached collection's
+ * pending changes to that key (and forget it before the record changes). */
 static int
 db_storage_get(struct server *server, const char *key, size_t key_length,
                char **record, size_t *size, int *in_batch)
@@ -144,6 +145,9 @@ db_storage_get(struct server *server, const char *key, size_t key_length,
     struct stored_key stored;
     int result;
 
+    if (collection_cache_sync_key(server, key, key_length, 0) != 0) {
+        return -1;
+    }
     if (stored_key_make(&stored, key, key_length) != 0) {
         return -1;
     }
@@ -160,6 +164,9 @@ db_storage_get_prefix(struct server *server, const char *key, size_t key_length,
     struct stored_key stored;
     int result;
 
+    if (collection_cache_sync_key(server, key, key_length, 0) != 0) {
+        return -1;
+    }
     if (stored_key_make(&stored, key, key_length) != 0) {
         return -1;
     }
@@ -176,6 +183,9 @@ db_storage_put(struct server *server, const char *key, size_t key_length,
     struct stored_key stored;
     int result;
 
+    if (collection_cache_sync_key(server, key, key_length, 1) != 0) {
+        return -1;
+    }
     if (stored_key_make(&stored, key, key_length) != 0) {
         return -1;
     }
@@ -190,6 +200,9 @@ db_storage_delete(struct server *server, const char *key, size_t key_length)
     struct stored_key stored;
     int result;
 
+    if (collection_cache_sync_key(server, key, key_length, 1) != 0) {
+        return -1;
+    }
     if (stored_key_make(&stored, key, key_length) != 0) {
         return -1;
     }
@@ -310,7 +323,7 @@ db_check_live(struct server *server, const char *key, size_t key_length,
     if (header->type == RECORD_TOMBSTONE) {
         return DB_NOT_FOUND;
     }
-    if (db_is_expired(header->expire_ms, db_now(server))) {
+    if (db_is_expired(header->expire_ms, db_now_ms(server))) {
         return db_delete_expired(server, key, key_length) == DB_ERROR ?
                DB_ERROR : DB_NOT_FOUND;
     }
@@ -516,7 +529,7 @@ db_delete(struct server *server, const char *key, size_t key_length)
         return result == DB_ERROR ? DB_ERROR : DB_NOT_FOUND;
     }
     result = db_remove_stored(server, key, key_length, &stored, 0);
-    if (result == DB_FOUND && db_is_expired(stored.header.expire_ms, db_now(server))) {
+    if (result == DB_FOUND && db_is_expired(stored.header.expire_ms, db_now_ms(server))) {
         server->stats.expired_keys++;
         return DB_NOT_FOUND;
     }
@@ -557,7 +570,7 @@ db_set_expire(struct server *server, const char *key, size_t key_length,
     if (result != DB_FOUND) {
         return result;
     }
-    if (expire_ms != 0 && expire_ms <= (int64_t)db_now(server)) {
+    if (expire_ms != 0 && expire_ms <= (int64_t)db_now_ms(server)) {
         free(record);
         return db_remove(server, key, key_length);
     }
@@ -612,6 +625,7 @@ db_peek(struct server *server, const char *key, size_t key_length,
 int
 db_flush(struct server *server)
 {
+    collection_cache_clear(server);
     if (storage_vanish(server->storage) != 0) {
         return DB_ERROR;
     }
@@ -869,7 +883,16 @@ db_open(struct server *server, char *error, size_t error_size)
 int
 db_close(struct server *server, int clean)
 {
-    int result = storage_close(server->storage, clean);
+    int result = 0;
+
+    if (collection_cache_flush(server) != 0) {
+        result = -1;
+        clean = 0;
+    }
+    collection_cache_free(server);
+    if (storage_close(server->storage, clean) != 0) {
+        result = -1;
+    }
 
     server->storage = NULL;
     collection_reclaim_free(server);

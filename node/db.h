@@ -69,6 +69,8 @@ int  db_close(struct server *server, int clean);
  * hits/misses.  type / expire_ms may be NULL. */
 int  db_peek(struct server *server, const char *key, size_t key_length,
              int *type, int64_t *expire_ms);
+/* "Now" for expiry decisions: the current command's start time. */
+uint64_t db_now_ms(struct server *server);
 /* 1 when an expiry (absolute Unix ms, 0 = none) has passed at `now_ms`. */
 int  db_is_expired(int64_t expire_ms, uint64_t now_ms);
 /* Deletes a key whose expiry passed (active expiry): counts expired_keys.

@@ -552,6 +552,10 @@ server_commit_batch(struct server *server)
 {
     struct client *c;
 
+    if (collection_cache_flush(server) != 0) {
+        log_warning("storage: cannot write cached collections; exiting");
+        exit(1);
+    }
     storage_commit(server->storage);
     server->batch_commands = 0;
     while ((c = TAILQ_FIRST(&server->waiting_commit)) != NULL) {

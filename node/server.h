@@ -105,6 +105,7 @@ struct server_load_info {
 
 struct keyindex;
 struct collection_reclaim;
+struct collection_cache;
 
 /* The node's one context. */
 struct server {
@@ -137,6 +138,7 @@ struct server {
     int                   shutting_down;
     uint64_t              batch_commands;  /* commands run in the open batch */
     struct collection_reclaim *reclaim;    /* released collection pages to sweep */
+    struct collection_cache *collection_cache; /* decoded collections between commands */
 };
 
 /* A command implementation: reads c->argv, writes to c->reply. */
