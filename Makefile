@@ -6,6 +6,7 @@
 #   make run           install what is missing, build, start 1 proxy + 3 nodes
 #   make bench         benchmarks against redis-server and nutcracker
 #   make fuzz          libFuzzer runs of the parsers (FUZZ_SECONDS each)
+#   make bench-storage the storage micro-benchmark (bench/results/storage-latest.md)
 
 CC       ?= cc
 SANITIZE ?= 0
@@ -85,6 +86,18 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD_DIR=$(BUILD) bash bench/run.sh
 
+# The storage micro-benchmark (bench/storage_bench.c, linked with the node's
+# objects): writes bench/results/storage-latest.md.  Not part of `make test`.
+.PHONY: bench-storage
+
+bench-storage:
+	@$(MAKE) --no-print-directory $(BUILD)/bench/storage_bench
+	@BUILD_DIR=$(BUILD) bash bench/storage.sh
+
+$(BUILD)/bench/storage_bench: $(BUILD)/bench/storage_bench.o $(SHARED_OBJ) $(NODE_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
 # libFuzzer targets (clang, into build-fuzz/): FUZZ_SECONDS per target.
 fuzz: deps
 	@bash tests/fuzz/run.sh
@@ -93,3 +106,4 @@ clean:
 	rm -rf build build-sanitize build-fuzz
 
 -include $(SHARED_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(PROXY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
+-include $(BUILD)/bench/storage_bench.d
