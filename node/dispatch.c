@@ -164,6 +164,7 @@ static command_handler *const command_handlers[COMMAND_COUNT] = {
     [COMMAND_COMMAND]     = command_COMMAND,
     [COMMAND_INFO]        = command_INFO,
     [COMMAND_TIME]        = command_TIME,
+    [COMMAND_ACL]         = command_ACL,
 };
 
 command_handler *

@@ -3,6 +3,7 @@
  *
  *   herd-node [CONFIG-FILE] [--option value ...]
  *   herd-node --help | --version
+ *   herd-node --hash-password    (password on stdin, hash text on stdout)
  *
  * Settings come from the defaults, then the file, then the command line
  * (as redis-server does).  A configuration error is printed with its file
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "shared/log.h"
+#include "shared/password_tool.h"
 #include "shared/process.h"
 #include "node/server.h"
 #include "node/settings.h"
@@ -70,11 +72,15 @@ main(int argc, char **argv)
 
     if (process_wants_help(argc, argv)) {
         config_print_help(node_config_options, "herd-node");
+        printf("\nherd-node --hash-password reads a password on standard input and prints its hash.\n");
         return 0;
     }
     if (process_wants_version(argc, argv)) {
         printf("herd-node %s (speaks Redis %s)\n", HERD_VERSION, HERD_REDIS_VERSION);
         return 0;
+    }
+    if (process_has_flag(argc, argv, "--hash-password")) {
+        return password_hash_command("herd-node", stdin, stdout, stderr);
     }
     server = calloc(1, sizeof(*server));
     if (server == NULL || load_settings(server, argc, argv) != 0) {
@@ -88,6 +94,9 @@ main(int argc, char **argv)
     log_close();
 
 out:
+    if (server != NULL) {
+        acl_free(&server->settings.acl);
+    }
     free(server);
     return status;
 }

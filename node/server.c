@@ -38,6 +38,14 @@
  * limit (client-output-buffer-limit) the client is closed, as Redis does:
  * a client that pipelines requests and never reads its replies is
  * disconnected.
+ *
+ * Authentication.  Every client starts logged in as the default user, or
+ * as nobody when that user needs a password (shared/connection.h); each
+ * command passes connection_access() after its arity check.  AUTH or
+ * HELLO AUTH with a password to verify hands it to the password thread
+ * (shared/auth.h) and the client runs none of its further requests (it is
+ * still read, within client-query-buffer-limit) until the result comes
+ * back on the loop (client_auth_done); other clients are served meanwhile.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -197,6 +205,10 @@ client_run_command(struct client *c, const struct command_info *info,
         reply_error_arity(c->reply, info->name);
         return;
     }
+    if (!connection_access(&c->connection_info, info, c->argc, c->argv, c->argv_length,
+                           c->reply)) {
+        return;
+    }
     c->command = info;
     server->command_time_ms = wall_clock_milliseconds(NULL);
     handler(c);
@@ -260,7 +272,8 @@ client_run_requests(struct client *c)
     struct resp_request request;
     enum resp_parse_status status;
 
-    while (!(c->flags & CLIENT_CLOSE_AFTER_REPLY)) {
+    while (!(c->flags & CLIENT_CLOSE_AFTER_REPLY) &&
+           !connection_auth_pending(&c->connection_info)) {
         status = resp_parser_next(&c->parser, &request);
         if (status == RESP_PARSE_INCOMPLETE) {
             break;
@@ -401,6 +414,17 @@ client_event_callback(struct bufferevent *connection, short events, void *argume
     }
 }
 
+/* The password check of the client's AUTH is over: reply, then run the
+ * requests that waited behind it. */
+static void
+client_auth_done(struct connection_info *connection, int verified)
+{
+    struct client *c = CONNECTION_OWNER(connection, struct client, connection_info);
+
+    connection_auth_finish(connection, verified, c->reply);
+    client_process_input(c);
+}
+
 static struct client *
 client_create(struct server *server, evutil_socket_t fd)
 {
@@ -429,6 +453,8 @@ client_create(struct server *server, evutil_socket_t fd)
     c->server = server;
     connection_init(&c->connection_info, ++server->next_client_id, fd, NULL,
                     monotonic_milliseconds());
+    connection_set_acl(&c->connection_info, &server->settings.acl, server->auth_worker,
+                       client_auth_done);
     TAILQ_INSERT_TAIL(&server->clients, c, clients_link);
     server->client_count++;
     bufferevent_setcb(c->connection, client_read_callback, client_write_callback,
@@ -713,7 +739,9 @@ server_init(struct server *server, char *error, size_t error_size)
         snprintf(error, error_size, "cannot create the event loop");
         return -1;
     }
-    if (server_create_events(server, error, error_size) != 0 ||
+    server->auth_worker = auth_worker_start(server->base, error, error_size);
+    if (server->auth_worker == NULL ||
+        server_create_events(server, error, error_size) != 0 ||
         server_listen(server, error, error_size) != 0 ||
         db_open(server, error, error_size) != 0) {
         return -1;
@@ -774,6 +802,8 @@ server_close(struct server *server, int clean)
         keyindex_free(server->keyindex);
         server->keyindex = NULL;
     }
+    auth_worker_stop(server->auth_worker);
+    server->auth_worker = NULL;
     server_free_events(server);
     if (server->base != NULL) {
         event_base_free(server->base);

@@ -13,6 +13,8 @@
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include "shared/resp.h"
+#include "shared/acl.h"
+#include "shared/auth.h"
 #include "shared/clock.h"
 #include "shared/commands.h"
 #include "shared/connection.h"
@@ -50,6 +52,7 @@ struct node_settings {
     int       loglevel;               /* enum log_level */
     char      logfile[PATH_MAX];
     char      pidfile[PATH_MAX];
+    struct acl acl;                   /* requirepass and user lines */
 };
 
 /* Client flags. */
@@ -139,6 +142,7 @@ struct server {
     uint64_t              batch_commands;  /* commands run in the open batch */
     struct collection_reclaim *reclaim;    /* released collection pages to sweep */
     struct collection_cache *collection_cache; /* decoded collections between commands */
+    struct auth_worker   *auth_worker;     /* password checks (shared/auth.h) */
 };
 
 /* A command implementation: reads c->argv, writes to c->reply. */

@@ -8,13 +8,35 @@
  * suits nodes of up to ~2M keys and still works, more slowly, beyond.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include "shared/auth.h"
 #include "shared/log.h"
 #include "shared/process.h"
 #include "node/server.h"
 #include "node/settings.h"
 
 #define FIELD(name) offsetof(struct node_settings, name)
+
+/* `requirepass <password>` (see shared/acl.h). */
+static int
+settings_set_requirepass(const struct config_option *option, void *target,
+                         int argc, char **argv, char *error, size_t error_size)
+{
+    (void)option;
+    return auth_config_requirepass(&((struct node_settings *)target)->acl, argc, argv,
+                                   error, error_size);
+}
+
+/* `user <name> <rule>...` (see shared/acl.h). */
+static int
+settings_set_user(const struct config_option *option, void *target,
+                  int argc, char **argv, char *error, size_t error_size)
+{
+    (void)option;
+    return auth_config_user(&((struct node_settings *)target)->acl, argc, argv,
+                            error, error_size);
+}
 
 static const char *const fsync_names[] = { "always", "everysec", "no", NULL };
 static const char *const loglevel_names[] = { "debug", "verbose", "notice", "warning", NULL };
@@ -60,6 +82,10 @@ const struct config_option node_config_options[] = {
       "", NULL, NULL, "log file (\"\": standard error)" },
     { "pidfile", CONFIG_STRING, FIELD(pidfile), 0, sizeof(((struct node_settings *)0)->pidfile),
       "", NULL, NULL, "write the process id here (\"\": don't)" },
+    { "requirepass", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_requirepass,
+      "password of the default user: clients must AUTH first" },
+    { "user", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_user,
+      "NAME RULE...: an ACL user, as Redis's ACL SETUSER rules (repeatable)" },
     { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -68,6 +94,10 @@ node_settings_load(struct node_settings *settings, const char *config_file,
                    int argc, char **argv, int first, char *error, size_t error_size)
 {
     memset(settings, 0, sizeof(*settings));
+    if (acl_init(&settings->acl) != 0) {
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
     return process_load_settings(node_config_options, settings, config_file, argc, argv,
                                  first, error, error_size);
 }

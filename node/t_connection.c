@@ -8,6 +8,7 @@
  * (persistence, stats, replication, storage, keyspace).
  */
 #include <stdio.h>
+#include <string.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include "shared/connection.h"
@@ -268,4 +269,17 @@ void
 command_TIME(struct client *c)
 {
     node_connection_command(c);
+}
+
+/* ACL WHOAMI | HELP (shared/connection.c answers). */
+void
+command_ACL(struct client *c)
+{
+    struct resp_request request;
+
+    memset(&request, 0, sizeof(request));
+    request.argc = c->argc;
+    request.argv = c->argv;
+    request.argv_length = c->argv_length;
+    connection_acl_command(&c->connection_info, &request, c->reply);
 }

@@ -9,6 +9,11 @@
  * are parsed by hiredis's redisReader, fed exactly that reply's bytes in
  * pieces of at most 16 KB (see ../shared/research/libraries.md).
  *
+ * With node-password set, every new connection starts with an AUTH
+ * (node-user's, or the default user's), put before any request already
+ * queued; its reply is consumed here.  A node that refuses it gets its
+ * connection closed (logged), so its requests fail as "unavailable".
+ *
  * When the connection fails, every outstanding fragment fails with the
  * reason, and the proxy reconnects after node-reconnect-interval, doubling
  * the wait while the node stays down (up to PROXY_RECONNECT_MAX_MS).
@@ -179,6 +184,7 @@ backend_close(struct proxy_backend *backend, enum proxy_node_failure failure,
     backend_close_socket(backend);
     backend->state = PROXY_BACKEND_DOWN;
     backend->failed = 1;
+    backend->auth_replies = 0;
     evbuffer_drain(backend->input, evbuffer_get_length(backend->input));
     evbuffer_drain(backend->output, evbuffer_get_length(backend->output));
     proxy_framer_reset(&backend->framer);
@@ -330,6 +336,64 @@ proxy_backend_flush(struct proxy_backend *backend)
     backend_write(backend);
 }
 
+/* Appends one RESP argument to a request being built. */
+static void
+add_argument(struct evbuffer *request, const char *text)
+{
+    evbuffer_add_printf(request, "$%zu\r\n", strlen(text));
+    evbuffer_add(request, text, strlen(text));
+    evbuffer_add(request, "\r\n", 2);
+}
+
+/* Puts AUTH [node-user] node-password before anything queued for the
+ * node.  Returns 0, or -1 when out of memory. */
+static int
+backend_queue_auth(struct proxy_backend *backend)
+{
+    const struct proxy_settings *settings = &backend->proxy->settings;
+    struct evbuffer *request;
+    int has_user = settings->node_user[0] != '\0';
+
+    if (settings->node_password[0] == '\0') {
+        return 0;
+    }
+    request = evbuffer_new();
+    if (request == NULL) {
+        return -1;
+    }
+    evbuffer_add_printf(request, "*%d\r\n", has_user ? 3 : 2);
+    add_argument(request, "AUTH");
+    if (has_user) {
+        add_argument(request, settings->node_user);
+    }
+    add_argument(request, settings->node_password);
+    evbuffer_prepend_buffer(backend->output, request);
+    evbuffer_free(request);
+    backend->auth_replies = 1;
+    return 0;
+}
+
+/* The reply to the connection's AUTH is the first framer->offset bytes of
+ * the input.  Returns 0, or -1 after closing when the node refused it. */
+static int
+backend_auth_reply(struct proxy_backend *backend, size_t length)
+{
+    char reason[256], text[160];
+    size_t shown = length - 2 < sizeof(text) - 1 ? length - 2 : sizeof(text) - 1;
+
+    backend->auth_replies--;
+    if (evbuffer_copyout(backend->input, text, shown) != (ev_ssize_t)shown || text[0] != '-') {
+        evbuffer_drain(backend->input, length);
+        return 0;
+    }
+    text[shown] = '\0';
+    evbuffer_drain(backend->input, length);
+    snprintf(reason, sizeof(reason), "the node refused AUTH (check node-user and "
+             "node-password): %s", text + 1);
+    backend_close(backend, PROXY_NODE_UNAVAILABLE, reason);
+    return -1;
+}
+
 /* The non-blocking connect finished, well or badly. */
 static void
 backend_connect_finished(struct proxy_backend *backend)
@@ -342,6 +406,10 @@ backend_connect_finished(struct proxy_backend *backend)
     }
     if (error != 0) {
         backend_close(backend, PROXY_NODE_UNAVAILABLE, strerror(error));
+        return;
+    }
+    if (backend_queue_auth(backend) != 0) {
+        backend_close(backend, PROXY_NODE_UNAVAILABLE, "out of memory");
         return;
     }
     backend->state = PROXY_BACKEND_CONNECTED;
@@ -469,6 +537,22 @@ backend_process_input(struct proxy_backend *backend)
 
     while (backend->state == PROXY_BACKEND_CONNECTED &&
            evbuffer_get_length(backend->input) > 0) {
+        if (backend->auth_replies > 0) {
+            status = proxy_framer_scan(&backend->framer, backend->input);
+            if (status == PROXY_FRAMER_INVALID) {
+                backend_close(backend, PROXY_NODE_INVALID_REPLY, "invalid RESP in reply");
+                return;
+            }
+            if (status == PROXY_FRAMER_INCOMPLETE) {
+                return;
+            }
+            length = backend->framer.offset;
+            backend->framer.offset = 0;
+            if (backend_auth_reply(backend, length) != 0) {
+                return;
+            }
+            continue;
+        }
         fragment = TAILQ_FIRST(&backend->outstanding);
         if (fragment == NULL) {
             backend_close(backend, PROXY_NODE_INVALID_REPLY, "reply to no request");

@@ -10,6 +10,11 @@
  * Backpressure: a client is not read while it has max-pipeline requests in
  * flight or more than the soft limit of replies waiting; it is closed when
  * its waiting replies exceed client-output-buffer-limit.
+ *
+ * Authentication: while the password of a client's AUTH is being checked
+ * (shared/auth.h), none of its further requests is handled; they stay in
+ * the parser buffer (still read, within client-query-buffer-limit) until
+ * client_auth_done() writes the AUTH reply and carries on.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -190,7 +195,8 @@ client_process_input(struct proxy_client *client)
     }
     client->flags |= PROXY_CLIENT_PROCESSING;
     while (!(client->flags & (PROXY_CLIENT_PAUSED | PROXY_CLIENT_CLOSE_AFTER_REPLY |
-                              PROXY_CLIENT_CLOSING))) {
+                              PROXY_CLIENT_CLOSING)) &&
+           !connection_auth_pending(&client->connection_info)) {
         status = resp_parser_next(&client->parser, &request);
         if (status == RESP_PARSE_INCOMPLETE) {
             break;
@@ -209,6 +215,19 @@ client_process_input(struct proxy_client *client)
     }
     resp_parser_compact(&client->parser);
     client->flags &= ~PROXY_CLIENT_PROCESSING;
+}
+
+/* The password check of the client's AUTH is over: reply in order, then
+ * handle the requests that waited behind it. */
+static void
+client_auth_done(struct connection_info *connection, int verified)
+{
+    struct proxy_client *client = CONNECTION_OWNER(connection, struct proxy_client,
+                                                   connection_info);
+
+    connection_auth_finish(connection, verified, proxy_client_reply_begin(client));
+    proxy_client_reply_end(client);
+    client_process_input(client);
 }
 
 void
@@ -431,6 +450,8 @@ proxy_client_accept(struct proxy *proxy, int fd, const struct sockaddr *address,
     client->proxy = proxy;
     connection_init(&client->connection_info, ++proxy->next_client_id, fd, address,
                     monotonic_milliseconds());
+    connection_set_acl(&client->connection_info, &proxy->settings.acl, proxy->auth_worker,
+                       client_auth_done);
     client_limits(&proxy->settings, &limits);
     resp_parser_init(&client->parser, &limits);
     TAILQ_INIT(&client->pending);

@@ -3,6 +3,7 @@
  *
  *   herd-proxy [CONFIG-FILE] [--option value ...]
  *   herd-proxy --help | --version
+ *   herd-proxy --hash-password    (password on stdin, hash text on stdout)
  *
  * Reads the configuration (file first, then command-line overrides),
  * opens the log, writes the pid file, runs the loop until SIGTERM or
@@ -12,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include "shared/log.h"
+#include "shared/password_tool.h"
 #include "shared/process.h"
 #include "proxy/proxy.h"
 
@@ -22,7 +24,8 @@ print_usage(void)
 {
     config_print_help(proxy_settings_table, "herd-proxy");
     printf("\nherd-proxy speaks the Redis protocol and spreads keys over herd-nodes.\n"
-           "herd-proxy --version prints the version.\n");
+           "herd-proxy --version prints the version.\n"
+           "herd-proxy --hash-password reads a password on standard input and prints its hash.\n");
 }
 
 /* Fills proxy->settings from the file and command line; prints the error
@@ -76,6 +79,9 @@ main(int argc, char **argv)
     if (process_wants_version(argc, argv)) {
         printf("herd-proxy %s (Redis protocol %s)\n", PROXY_VERSION, PROXY_REDIS_VERSION);
         return 0;
+    }
+    if (process_has_flag(argc, argv, "--hash-password")) {
+        return password_hash_command("herd-proxy", stdin, stdout, stderr);
     }
     signal(SIGPIPE, SIG_IGN);
     if (load_settings(&proxy, argc, argv) != 0) {

@@ -332,6 +332,7 @@ proxy_add_events(struct proxy *proxy)
 int
 proxy_init(struct proxy *proxy)
 {
+    char error[256];
     int i;
 
     TAILQ_INIT(&proxy->clients);
@@ -347,6 +348,11 @@ proxy_init(struct proxy *proxy)
     proxy->base = event_base_new();
     if (proxy->base == NULL) {
         log_warning("cannot create the event loop");
+        return -1;
+    }
+    proxy->auth_worker = auth_worker_start(proxy->base, error, sizeof(error));
+    if (proxy->auth_worker == NULL) {
+        log_warning("%s", error);
         return -1;
     }
     if (proxy_create_backends(proxy) != 0 || proxy_build_placement(proxy) != 0) {
@@ -389,6 +395,8 @@ proxy_free(struct proxy *proxy)
         proxy_client_close_later(client, NULL);
     }
     proxy_free_closed_clients(proxy);
+    auth_worker_stop(proxy->auth_worker);
+    proxy->auth_worker = NULL;
     for (i = 0; proxy->backends != NULL && i < proxy->backend_count; i++) {
         proxy_backend_free(&proxy->backends[i]);
     }

@@ -41,6 +41,7 @@
 #include <event2/buffer.h>
 #include <event2/listener.h>
 #include <hiredis/hiredis.h>
+#include "shared/auth.h"
 #include "shared/commands.h"
 #include "shared/connection.h"
 #include "shared/placement.h"
@@ -299,6 +300,7 @@ struct proxy_backend {
     uint64_t               connect_started_ms;
     uint64_t               last_read_ms;
     long long              reconnect_delay_ms;
+    int                    auth_replies;  /* node-password AUTH replies to skip */
     struct proxy_backend_stats stats;
     TAILQ_ENTRY(proxy_backend) flush_link;
 };
@@ -406,6 +408,7 @@ struct proxy {
     int                    *keys_per_backend;
     int                    *fragment_of_backend;
     char                    run_id[41];
+    struct auth_worker     *auth_worker;      /* password checks (shared/auth.h) */
 };
 
 int  proxy_init(struct proxy *proxy);

@@ -407,6 +407,23 @@ route_pairs_complete(const struct command_info *command, int argc)
            (argc - command->first_key) % command->key_step == 0;
 }
 
+/* The proxy is where clients log in: NOAUTH or NOPERM before routing.
+ * Returns 1 when the request may go on, else 0 after replying. */
+static int
+route_access_allowed(struct proxy_client *client, const struct command_info *command,
+                     const struct resp_request *request)
+{
+    int result = connection_access_check(&client->connection_info, command, request->argc,
+                                         request->argv, request->argv_length);
+
+    if (result == CONNECTION_ACCESS_ALLOWED) {
+        return 1;
+    }
+    connection_access_reply(proxy_client_reply_begin(client), result, command);
+    proxy_client_reply_end(client);
+    return 0;
+}
+
 void
 proxy_route_request(struct proxy_client *client, const struct resp_request *request)
 {
@@ -424,6 +441,9 @@ proxy_route_request(struct proxy_client *client, const struct resp_request *requ
         !route_pairs_complete(command, request->argc)) {
         reply_error_arity(proxy_client_reply_begin(client), command->name);
         proxy_client_reply_end(client);
+        return;
+    }
+    if (!route_access_allowed(client, command, request)) {
         return;
     }
     client->proxy->stats.commands_processed++;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "shared/auth.h"
 #include "shared/number.h"
 #include "shared/process.h"
 #include "proxy/settings.h"
@@ -20,6 +21,26 @@ static int settings_set_node(const struct config_option *option, void *target,
                              int argc, char **argv, char *error, size_t error_size);
 
 #define SETTING(field) offsetof(struct proxy_settings, field)
+
+/* `requirepass <password>` (see shared/acl.h). */
+static int
+settings_set_requirepass(const struct config_option *option, void *target,
+                         int argc, char **argv, char *error, size_t error_size)
+{
+    (void)option;
+    return auth_config_requirepass(&((struct proxy_settings *)target)->acl, argc, argv,
+                                   error, error_size);
+}
+
+/* `user <name> <rule>...` (see shared/acl.h). */
+static int
+settings_set_user(const struct config_option *option, void *target,
+                  int argc, char **argv, char *error, size_t error_size)
+{
+    (void)option;
+    return auth_config_user(&((struct proxy_settings *)target)->acl, argc, argv,
+                            error, error_size);
+}
 
 const struct config_option proxy_settings_table[] = {
     { "bind", CONFIG_STRING, SETTING(bind), 0, PROXY_HOST_MAX, "127.0.0.1",
@@ -59,6 +80,15 @@ const struct config_option proxy_settings_table[] = {
       NULL, NULL, "log file (empty: standard error)" },
     { "pidfile", CONFIG_STRING, SETTING(pidfile), 0, PATH_MAX, "",
       NULL, NULL, "file to write the process id to (empty: none)" },
+    { "requirepass", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_requirepass,
+      "password of the default user: clients must AUTH first" },
+    { "user", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_user,
+      "NAME RULE...: an ACL user, as Redis's ACL SETUSER rules (repeatable)" },
+    { "node-user", CONFIG_STRING, SETTING(node_user), 0, ACL_USER_NAME_MAX, "",
+      NULL, NULL, "user the proxy logs in to nodes as (empty: default)" },
+    { "node-password", CONFIG_STRING, SETTING(node_password), 0,
+      PROXY_NODE_PASSWORD_MAX, "", NULL, NULL,
+      "password the proxy sends in AUTH to nodes, in clear (empty: no AUTH)" },
     { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -192,6 +222,10 @@ settings_check(const struct proxy_settings *settings, char *error, size_t error_
         snprintf(error, error_size, "no node configured (add 'node HOST:PORT' lines)");
         return -1;
     }
+    if (settings->node_user[0] != '\0' && settings->node_password[0] == '\0') {
+        snprintf(error, error_size, "'node-user' needs 'node-password'");
+        return -1;
+    }
     return 0;
 }
 
@@ -201,6 +235,10 @@ proxy_settings_load(struct proxy_settings *settings, const char *path,
                     char *error, size_t error_size)
 {
     memset(settings, 0, sizeof(*settings));
+    if (acl_init(&settings->acl) != 0) {
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
     if (process_load_settings(proxy_settings_table, settings, path, argc, argv, first,
                               error, error_size) != 0) {
         return -1;
@@ -211,6 +249,7 @@ proxy_settings_load(struct proxy_settings *settings, const char *path,
 void
 proxy_settings_free(struct proxy_settings *settings)
 {
+    acl_free(&settings->acl);
     free(settings->nodes);
     settings->nodes = NULL;
     settings->node_count = 0;

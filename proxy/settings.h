@@ -6,11 +6,13 @@
 #define HERD_PROXY_SETTINGS_H
 
 #include <limits.h>
+#include "shared/acl.h"
 #include "shared/config.h"
 #include "shared/placement.h"
 
 #define PROXY_HOST_MAX    256
 #define PROXY_ADDRESS_MAX (PROXY_HOST_MAX + 8)
+#define PROXY_NODE_PASSWORD_MAX 512
 
 /* One `node HOST:PORT [NAME]` line. */
 struct proxy_node_address {
@@ -41,6 +43,9 @@ struct proxy_settings {
     int       loglevel;               /* enum log_level */
     char      logfile[PATH_MAX];
     char      pidfile[PATH_MAX];
+    struct acl acl;                   /* requirepass and user lines: clients */
+    char      node_user[ACL_USER_NAME_MAX];           /* AUTH to nodes as; "": default */
+    char      node_password[PROXY_NODE_PASSWORD_MAX]; /* "": nodes need no AUTH */
 };
 
 /* The option table (ends with a NULL name). */

@@ -186,7 +186,8 @@
     X(CLIENT,      "client",     -2, COMMAND_CONNECTION, 0, 0, 0, "@slow", "connection", "A container for client connection commands") \
     X(COMMAND,     "command",    -1, COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@slow @connection", "server", "Get array of Redis command details") \
     X(INFO,        "info",       -1, COMMAND_LOADING|COMMAND_STALE, 0, 0, 0, "@slow @dangerous", "server", "Get information and statistics about the server") \
-    X(TIME,        "time",        1, COMMAND_LOADING|COMMAND_STALE|COMMAND_FAST, 0, 0, 0, "@fast", "server", "Return the current server time")
+    X(TIME,        "time",        1, COMMAND_LOADING|COMMAND_STALE|COMMAND_FAST, 0, 0, 0, "@fast", "server", "Return the current server time") \
+    X(ACL,         "acl",        -2, COMMAND_CONNECTION, 0, 0, 0, "@slow", "server", "A container for Access List Control commands")
 
 /* One identifier per command. */
 enum command_id {

@@ -17,11 +17,15 @@
 #include <unistd.h>
 #include "shared/clock.h"
 #include "shared/connection.h"
+#include "shared/log.h"
 #include "shared/number.h"
 #include "shared/reply.h"
 
 #define NAME_ERROR "ERR Client names cannot contain spaces, newlines or special characters."
-#define WRONGPASS_ERROR "WRONGPASS invalid username-password pair or user is disabled."
+#define WRONGPASS_ERROR ACL_WRONGPASS_ERROR
+#define HELLO_NOAUTH_ERROR "NOAUTH HELLO must be called with the client already " \
+    "authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to " \
+    "authenticate the client and select the RESP protocol version at the same time"
 #define NOPASS_ERROR "ERR AUTH <password> called without any password configured for " \
                      "the default user. Are you sure your configuration is correct?"
 #define OUT_OF_MEMORY_ERROR "ERR out of memory"
@@ -69,6 +73,16 @@ connection_init(struct connection_info *connection, uint64_t id, int fd,
 void
 connection_release(struct connection_info *connection)
 {
+    struct connection_auth *auth = &connection->auth;
+
+    if (auth->job != NULL) {
+        auth_cancel(auth->job);
+        auth->job = NULL;
+    }
+    free(auth->setname);
+    free(auth->error);
+    auth->setname = NULL;
+    auth->error = NULL;
     free(connection->name);
     free(connection->library_name);
     free(connection->library_version);
@@ -135,7 +149,7 @@ connection_describe(const struct connection_info *connection,
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s "
         "db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu "
         "multi-mem=0 rbs=%zu rbp=%zu obl=0 oll=%ld omem=%zu tot-mem=%zu events=%s "
-        "cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s",
+        "cmd=%s user=%s redir=-1 resp=2 lib-name=%s lib-ver=%s",
         (unsigned long long)connection->id, connection->address,
         connection->local_address, connection->fd,
         connection->name != NULL ? connection->name : "",
@@ -146,6 +160,7 @@ connection_describe(const struct connection_info *connection,
         usage->output_list_length, usage->output_memory, usage->total_memory,
         usage->events,
         connection->last_command != NULL ? connection->last_command : "NULL",
+        connection->auth.user != NULL ? connection->auth.user->name : "default",
         connection->library_name != NULL ? connection->library_name : "",
         connection->library_version != NULL ? connection->library_version : "");
 }
@@ -266,11 +281,29 @@ command_quit(struct connection_call *call)
     call->host->close_after_reply(call->connection);
 }
 
+/* Logs out to what a new connection is: the default user when it needs
+ * no password, else nobody. */
+static void
+auth_log_out(struct connection_info *connection)
+{
+    const struct acl *acl = connection->auth.acl;
+
+    connection->auth.user = NULL;
+    if (acl != NULL && !acl_requires_auth(acl)) {
+        connection->auth.user = acl_default_user(acl);
+    }
+}
+
+/* RESET: forgets the name and logs out, as Redis does (back to the
+ * default user, who may need AUTH again). */
 static void
 command_reset(struct connection_call *call)
 {
     free(call->connection->name);
     call->connection->name = NULL;
+    if (call->connection->auth.acl != NULL) {
+        auth_log_out(call->connection);
+    }
     reply_status(call->out, "RESET");
 }
 
@@ -289,25 +322,187 @@ command_time(struct connection_call *call)
  * AUTH and HELLO
  * ------------------------------------------------------------------------ */
 
-/* 1 when the user named by argument `user_index` may log in: only
- * "default", with any password. */
-static int
-credentials_valid(const struct connection_call *call, int user_index)
+/* ------------------------------------------------------------------------
+ * Access and password checks
+ * ------------------------------------------------------------------------ */
+
+void
+connection_set_acl(struct connection_info *connection, const struct acl *acl,
+                   struct auth_worker *worker, connection_auth_done *done)
 {
-    return argument_is(call, user_index, "default");
+    connection->auth.acl = acl;
+    connection->auth.worker = worker;
+    connection->auth.done = done;
+    auth_log_out(connection);
 }
 
+int
+connection_access_check(const struct connection_info *connection,
+                        const struct command_info *info, int argc,
+                        const char **argv, const size_t *argv_length)
+{
+    if (connection->auth.acl == NULL) {
+        return CONNECTION_ACCESS_ALLOWED;
+    }
+    if (connection->auth.user == NULL) {
+        return (info->flags & COMMAND_NOAUTH) ? CONNECTION_ACCESS_ALLOWED
+                                              : CONNECTION_ACCESS_NOAUTH;
+    }
+    return acl_check(connection->auth.user, info, argc, argv, argv_length);
+}
+
+void
+connection_access_reply(struct evbuffer *out, int result, const struct command_info *info)
+{
+    if (result == CONNECTION_ACCESS_NOAUTH) {
+        reply_error(out, ACL_NOAUTH_ERROR);
+    } else {
+        acl_reply_denied(out, result, info);
+    }
+}
+
+int
+connection_access(struct connection_info *connection, const struct command_info *info,
+                  int argc, const char **argv, const size_t *argv_length,
+                  struct evbuffer *out)
+{
+    int result = connection_access_check(connection, info, argc, argv, argv_length);
+
+    if (result == CONNECTION_ACCESS_ALLOWED) {
+        return 1;
+    }
+    connection_access_reply(out, result, info);
+    return 0;
+}
+
+int
+connection_auth_pending(const struct connection_info *connection)
+{
+    return connection->auth.job != NULL;
+}
+
+/* The worker's result reaches the loop: hand it to the program. */
+static void
+auth_job_done(void *argument, int verified)
+{
+    struct connection_info *connection = argument;
+
+    connection->auth.job = NULL;
+    connection->auth.done(connection, verified);
+}
+
+/* Keeps the user name given, for the log: at most the buffer, with
+ * anything unprintable shown as '?'. */
+static void
+auth_remember_name(struct connection_auth *auth, const char *name, size_t length)
+{
+    size_t i;
+
+    if (length >= sizeof(auth->name)) {
+        length = sizeof(auth->name) - 1;
+    }
+    for (i = 0; i < length; i++) {
+        auth->name[i] = name[i] >= ' ' && name[i] <= '~' ? name[i] : '?';
+    }
+    auth->name[length] = '\0';
+}
+
+/* Logs a failed attempt: user and address, never the password. */
+static void
+auth_log_failure(const struct connection_info *connection)
+{
+    log_warning("AUTH failed for user '%s' from %s (attempt %d in a row)",
+                connection->auth.name, connection->address, connection->auth.failures);
+}
+
+/* The user logs in (a password matched, or it has nopass). */
+static void
+auth_succeeded(struct connection_info *connection, const struct acl_user *user)
+{
+    connection->auth.user = user;
+    connection->auth.failures = 0;
+}
+
+/* A user name or password from a request. */
+struct auth_text {
+    const char *text;
+    size_t      length;
+};
+
+/*
+ * Starts logging in as `name` with `password`.  Returns 1 when logged in
+ * at once (nopass user), 0 after replying an error, 2 when a check is
+ * pending (the reply comes from connection_auth_finish()).
+ */
+static int
+auth_begin(struct connection_call *call, struct auth_text name, struct auth_text password,
+           int hello)
+{
+    struct connection_auth *auth = &call->connection->auth;
+    const struct acl_user *user = NULL;
+
+    user = acl_find_user(auth->acl, name.text, name.length);
+    auth_remember_name(auth, name.text, name.length);
+    if (user != NULL && user->enabled && user->nopass) {
+        auth_succeeded(call->connection, user);
+        return 1;
+    }
+    if (user != NULL && !user->enabled) {
+        user = NULL;
+    }
+    if (auth->worker == NULL) {
+        auth->failures++;
+        auth_log_failure(call->connection);
+        reply_error(call->out, WRONGPASS_ERROR);
+        return 0;
+    }
+    auth->job = auth_submit(auth->worker, user, password.text, password.length,
+                            auth_failure_delay_ms(auth->failures), auth_job_done,
+                            call->connection);
+    if (auth->job == NULL) {
+        reply_error(call->out, OUT_OF_MEMORY_ERROR);
+        return 0;
+    }
+    auth->candidate = user;
+    auth->hello = hello;
+    auth->redis_version = call->host->redis_version;
+    return 2;
+}
+
+/* Argument `index` of the call as an auth_text. */
+static struct auth_text
+call_text(const struct connection_call *call, int index)
+{
+    struct auth_text text = { call->request->argv[index], call->request->argv_length[index] };
+
+    return text;
+}
+
+/* AUTH [username] password: "AUTH password" logs in as the default user,
+ * and is an error when that user has no password. */
 static void
 command_auth(struct connection_call *call)
 {
+    const struct acl *acl = call->connection->auth.acl;
+    const struct acl_user *default_user = acl != NULL ? acl_default_user(acl) : NULL;
+    struct auth_text default_name = { "default", 7 };
+    int status;
+
     if (call->request->argc > 3) {
         reply_error_syntax(call->out);
-    } else if (call->request->argc == 2) {
-        reply_error(call->out, NOPASS_ERROR);
-    } else if (credentials_valid(call, 1)) {
-        reply_ok(call->out);
+        return;
+    }
+    if (call->request->argc == 2) {
+        if (default_user == NULL || (default_user->nopass && default_user->enabled)) {
+            reply_error(call->out, NOPASS_ERROR);
+            return;
+        }
+        status = auth_begin(call, default_name, call_text(call, 1), 0);
     } else {
-        reply_error(call->out, WRONGPASS_ERROR);
+        status = auth_begin(call, call_text(call, 1), call_text(call, 2), 0);
+    }
+    if (status == 1) {
+        reply_ok(call->out);
     }
 }
 
@@ -372,16 +567,66 @@ hello_check_version(struct connection_call *call)
     return 0;
 }
 
+/* Replaces *field with a NUL-terminated copy of argument `index`.
+ * Returns 0, or -1 when out of memory. */
+static int
+call_copy_argument(const struct connection_call *call, int index, char **field)
+{
+    size_t length = call->request->argv_length[index];
+    char *copy = malloc(length + 1);
+
+    if (copy == NULL) {
+        return -1;
+    }
+    memcpy(copy, call->request->argv[index], length);
+    copy[length] = '\0';
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+/*
+ * HELLO's options after an AUTH whose check is pending: what they will do
+ * once it is over.  SETNAME is remembered (the last one wins, a later AUTH
+ * is ignored) and the first bad option's error is kept.
+ */
+static void
+hello_remember_rest(struct connection_call *call, int first)
+{
+    const struct resp_request *request = call->request;
+    struct connection_auth *auth = &call->connection->auth;
+    char text[256];
+    int i, more, status = 0;
+
+    for (i = first; i < request->argc && status == 0; i++) {
+        more = request->argc - 1 - i;
+        if (argument_is(call, i, "auth") && more >= 2) {
+            i += 2;
+        } else if (argument_is(call, i, "setname") && more >= 1) {
+            status = call_copy_argument(call, i + 1, &auth->setname);
+            i += 1;
+        } else {
+            snprintf(text, sizeof(text), "ERR Syntax error in HELLO option '%.*s'",
+                     (int)(request->argv_length[i] < 128 ? request->argv_length[i] : 128),
+                     request->argv[i]);
+            auth->error = strdup(text);
+            break;
+        }
+    }
+}
+
 /*
  * HELLO [protover [AUTH username password] [SETNAME name]].  As in Redis,
  * the options take effect one after another: a name set before a bad
- * option stays set, and the first failing option gives the error.
+ * option stays set, and the first failing option gives the error.  A
+ * client that is not logged in by the end gets NOAUTH.  When AUTH needs a
+ * password check, the options after it are applied when it is over.
  */
 static void
 command_hello(struct connection_call *call)
 {
     const struct resp_request *request = call->request;
-    int i, more;
+    int i, more, status;
 
     if (hello_check_version(call) != 0) {
         return;
@@ -389,8 +634,12 @@ command_hello(struct connection_call *call)
     for (i = 2; i < request->argc; i++) {
         more = request->argc - 1 - i;
         if (argument_is(call, i, "auth") && more >= 2) {
-            if (!credentials_valid(call, i + 1)) {
-                reply_error(call->out, WRONGPASS_ERROR);
+            status = auth_begin(call, call_text(call, i + 1), call_text(call, i + 2), 1);
+            if (status == 0) {
+                return;
+            }
+            if (status == 2) {
+                hello_remember_rest(call, i + 3);
                 return;
             }
             i += 2;
@@ -405,7 +654,117 @@ command_hello(struct connection_call *call)
             return;
         }
     }
+    if (call->connection->auth.acl != NULL && call->connection->auth.user == NULL) {
+        reply_error(call->out, HELLO_NOAUTH_ERROR);
+        return;
+    }
     reply_hello(call);
+}
+
+/* Finishes a HELLO whose AUTH succeeded: its later options, then the map. */
+static void
+hello_finish(struct connection_info *connection, struct evbuffer *out)
+{
+    struct connection_auth *auth = &connection->auth;
+    struct connection_host host;
+    struct connection_call call;
+    int status = 0;
+
+    if (auth->setname != NULL) {
+        status = connection_set_name(connection, auth->setname, strlen(auth->setname));
+    }
+    if (status == -1) {
+        reply_error(out, NAME_ERROR);
+    } else if (status != 0) {
+        reply_error(out, OUT_OF_MEMORY_ERROR);
+    } else if (auth->error != NULL) {
+        reply_error(out, auth->error);
+    } else {
+        memset(&host, 0, sizeof(host));
+        host.redis_version = auth->redis_version;
+        memset(&call, 0, sizeof(call));
+        call.host = &host;
+        call.connection = connection;
+        call.out = out;
+        reply_hello(&call);
+    }
+}
+
+void
+connection_auth_finish(struct connection_info *connection, int verified,
+                       struct evbuffer *out)
+{
+    struct connection_auth *auth = &connection->auth;
+
+    if (verified && auth->candidate != NULL) {
+        auth_succeeded(connection, auth->candidate);
+        if (auth->hello) {
+            hello_finish(connection, out);
+        } else {
+            reply_ok(out);
+        }
+    } else {
+        auth->failures++;
+        auth_log_failure(connection);
+        reply_error(out, WRONGPASS_ERROR);
+    }
+    auth->candidate = NULL;
+    free(auth->setname);
+    free(auth->error);
+    auth->setname = NULL;
+    auth->error = NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * ACL
+ * ------------------------------------------------------------------------ */
+
+static void
+acl_whoami(struct connection_call *call)
+{
+    const struct acl_user *user = call->connection->auth.user;
+
+    reply_bulk_cstring(call->out, user != NULL ? user->name : "default");
+}
+
+static void
+acl_help(struct connection_call *call)
+{
+    static const char *const lines[] = {
+        "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "WHOAMI",
+        "    Return the current connection username.",
+        "HELP",
+        "    Prints this help.",
+        NULL
+    };
+
+    reply_help(call->out, lines);
+}
+
+static const struct subcommand acl_subcommands[] = {
+    { "whoami", "acl|whoami", 2, acl_whoami },
+    { "help",   "acl|help",   2, acl_help },
+    { NULL,     NULL,         0, NULL }
+};
+
+static void
+command_acl(struct connection_call *call)
+{
+    subcommand_dispatch(call, acl_subcommands, "acl");
+}
+
+void
+connection_acl_command(struct connection_info *connection,
+                       const struct resp_request *request, struct evbuffer *out)
+{
+    struct connection_call call;
+
+    memset(&call, 0, sizeof(call));
+    call.connection = connection;
+    call.request = request;
+    call.out = out;
+    command_acl(&call);
 }
 
 /* ------------------------------------------------------------------------
@@ -983,6 +1342,7 @@ handler_for(enum command_id id)
     case COMMAND_COMMAND: return command_command;
     case COMMAND_INFO:    return command_info_sections;
     case COMMAND_TIME:    return command_time;
+    case COMMAND_ACL:     return command_acl;
     default:              return NULL;
     }
 }

@@ -17,10 +17,21 @@
  * INFO sections), and calls connection_execute().
  *
  * Replies and error texts are Redis 7.0's byte for byte (CLIENT SETINFO is
- * Redis 7.2's, because client libraries send it on connect).  There is no
- * authentication yet: the one user is "default" without a password, so
- * AUTH and HELLO AUTH answer as a Redis without requirepass does.  Only
- * RESP2 exists: HELLO 3 gets NOPROTO and clients fall back to RESP2.
+ * Redis 7.2's, because client libraries send it on connect).  Only RESP2
+ * exists: HELLO 3 gets NOPROTO and clients fall back to RESP2.
+ *
+ * Authentication.  The program gives each connection its users (struct
+ * acl) and its password thread (shared/auth.h) with connection_set_acl().
+ * A connection is logged in as the default user at once when that user
+ * needs no password, else as nobody until AUTH or HELLO AUTH succeeds;
+ * connection_access() then gates every command (NOAUTH, NOPERM).  AUTH
+ * with a password to check does not answer at once: it leaves a check
+ * pending (connection_auth_pending()); the program stops running that
+ * client's further requests until the connection's auth_done callback
+ * runs, on the loop thread, and there calls connection_auth_finish() to
+ * write the reply.  After each failure the next AUTH answers later (see
+ * auth_failure_delay_ms()); failures are logged with the user name and
+ * the client's address, never the password.
  */
 #ifndef HERD_CONNECTION_H
 #define HERD_CONNECTION_H
@@ -28,6 +39,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <event2/buffer.h>
+#include "shared/acl.h"
+#include "shared/auth.h"
 #include "shared/commands.h"
 #include "shared/network.h"
 #include "shared/resp.h"
@@ -36,6 +49,28 @@
  * program's client from its embedded struct connection_info). */
 #define CONNECTION_OWNER(pointer, type, member) \
     ((type *)(void *)((char *)(pointer) - offsetof(type, member)))
+
+struct connection_info;
+
+/* Called when a pending password check is over (see connection.h's top). */
+typedef void connection_auth_done(struct connection_info *connection, int verified);
+
+/* Who a connection is logged in as, and its AUTH in progress. */
+struct connection_auth {
+    const struct acl      *acl;          /* the process's users; NULL: no checks */
+    struct auth_worker    *worker;       /* checks passwords */
+    connection_auth_done  *done;         /* the program's completion hook */
+    const struct acl_user *user;         /* logged in as; NULL: nobody yet */
+    int                    failures;     /* failed attempts in a row */
+    struct auth_job       *job;          /* pending check; NULL: none */
+    /* What the pending check answers with. */
+    int                    hello;        /* 1: HELLO's map on success */
+    const char            *redis_version;  /* for that map (static text) */
+    const struct acl_user *candidate;    /* the user logging in; NULL: unknown */
+    char                   name[ACL_USER_NAME_MAX];  /* the name given (logs) */
+    char                  *setname;      /* HELLO SETNAME after AUTH; NULL: none */
+    char                  *error;        /* HELLO option error after AUTH; NULL */
+};
 
 /* The per-connection state both programs keep and the commands use. */
 struct connection_info {
@@ -49,6 +84,7 @@ struct connection_info {
     char        local_address[NETWORK_ADDRESS_MAX];  /* ip:port it connected to */
     uint64_t    created_ms;            /* monotonic_milliseconds() at accept */
     uint64_t    last_interaction_ms;   /* monotonic: last read or write */
+    struct connection_auth auth;       /* see connection_set_acl() */
 };
 
 /* Fills in a new connection: id, socket, the peer's address (`peer`, or
@@ -56,8 +92,47 @@ struct connection_info {
  * (monotonic); no name, no last command. */
 void connection_init(struct connection_info *connection, uint64_t id, int fd,
                      const struct sockaddr *peer, uint64_t now_ms);
-/* Frees the name and library texts (the struct itself is the caller's). */
+/* Frees the name and library texts and cancels a pending password check
+ * (the struct itself is the caller's). */
 void connection_release(struct connection_info *connection);
+
+/* Gives the connection its users, password thread and completion hook,
+ * and logs it in as the default user when that one needs no password.
+ * Without this call (acl NULL) every command is allowed. */
+void connection_set_acl(struct connection_info *connection, const struct acl *acl,
+                        struct auth_worker *worker, connection_auth_done *done);
+
+/* connection_access_check() results: allowed, not logged in, or an
+ * acl_check() denial (ACL_DENIED_COMMAND, ACL_DENIED_KEY). */
+#define CONNECTION_ACCESS_ALLOWED  ACL_ALLOWED
+#define CONNECTION_ACCESS_NOAUTH   (-1)
+
+/* Whether the connection may run this request (its arity already checked). */
+int connection_access_check(const struct connection_info *connection,
+                            const struct command_info *info, int argc,
+                            const char **argv, const size_t *argv_length);
+/* Writes the NOAUTH or NOPERM error of a refusal. */
+void connection_access_reply(struct evbuffer *out, int result,
+                             const struct command_info *info);
+/* Both: 1 when allowed, else writes the error to out and returns 0. */
+int connection_access(struct connection_info *connection, const struct command_info *info,
+                      int argc, const char **argv, const size_t *argv_length,
+                      struct evbuffer *out);
+
+/* 1 while AUTH or HELLO AUTH waits for its password check: run none of
+ * the client's further requests until connection_auth_finish(). */
+int connection_auth_pending(const struct connection_info *connection);
+
+/* Ends the check (called from the auth_done hook with its result): logs
+ * the user in or counts the failure, and writes the reply (+OK, HELLO's
+ * map, or the error) to out. */
+void connection_auth_finish(struct connection_info *connection, int verified,
+                            struct evbuffer *out);
+
+/* ACL WHOAMI | HELP (the node calls it directly; connection_execute()
+ * runs it for the proxy). */
+void connection_acl_command(struct connection_info *connection,
+                            const struct resp_request *request, struct evbuffer *out);
 
 /* The part of a CLIENT LIST line only the program knows: its flags and
  * buffers. */

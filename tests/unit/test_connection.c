@@ -18,6 +18,7 @@
 #include <event2/buffer.h>
 
 #include "shared/commands.h"
+#include "shared/acl.h"
 #include "shared/connection.h"
 #include "shared/resp.h"
 
@@ -31,6 +32,7 @@ struct fake_program {
     int                    closed[FAKE_CLIENTS];   /* close_after_reply calls */
     struct connection_host host;
     struct evbuffer       *out;
+    struct acl             acl;    /* only the default user: on, nopass */
 };
 
 /* The one fake program of a test (cmocka's state). */
@@ -100,9 +102,15 @@ setup_program(void **state)
     peer.sin_family = AF_INET;
     peer.sin_port = htons(5000);
     peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (acl_init(&program->acl) != 0) {
+        evbuffer_free(program->out);
+        free(program);
+        return -1;
+    }
     for (i = 0; i < FAKE_CLIENTS; i++) {
         connection_init(&program->clients[i], (uint64_t)i + 1, -1,
                         (const struct sockaddr *)&peer, FAKE_NOW_MS);
+        connection_set_acl(&program->clients[i], &program->acl, NULL, NULL);
     }
     program->host.role = "test";
     program->host.version = "0.0.1";
@@ -131,6 +139,7 @@ teardown_program(void **state)
         connection_release(&program->clients[i]);
     }
     evbuffer_free(program->out);
+    acl_free(&program->acl);
     free(program);
     return 0;
 }
@@ -328,7 +337,7 @@ test_auth(void **state)
     RUN(program, "-ERR AUTH <password> called without any password configured for the "
         "default user. Are you sure your configuration is correct?\r\n", "AUTH", "secret");
     RUN(program, "+OK\r\n", "AUTH", "default", "anything");
-    RUN(program, "+OK\r\n", "AUTH", "DEFAULT", "anything");
+    RUN(program, WRONGPASS, "AUTH", "DEFAULT", "anything");   /* names are case-sensitive */
     RUN(program, WRONGPASS, "AUTH", "someone", "secret");
     RUN(program, "-ERR syntax error\r\n", "AUTH", "a", "b", "c");
 }
