@@ -165,6 +165,9 @@ static command_handler *const command_handlers[COMMAND_COUNT] = {
     [COMMAND_INFO]        = command_INFO,
     [COMMAND_TIME]        = command_TIME,
     [COMMAND_ACL]         = command_ACL,
+    /* Cluster-internal (node/t_connection.c; only with cluster-secret) */
+    [COMMAND_HERD_CHALLENGE] = command_HERD_CHALLENGE,
+    [COMMAND_HERD_PROVE]     = command_HERD_PROVE,
 };
 
 command_handler *

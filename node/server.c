@@ -46,6 +46,14 @@
  * (shared/auth.h) and the client runs none of its further requests (it is
  * still read, within client-query-buffer-limit) until the result comes
  * back on the loop (client_auth_done); other clients are served meanwhile.
+ *
+ * Cluster secret.  With cluster-secret set, every connection is a would-be
+ * cluster member: client_cluster_gate() (node/t_connection.c) answers
+ * HERD.CHALLENGE and HERD.PROVE and refuses every other command (but QUIT)
+ * until the proof succeeded; a wrong proof, or CLIENT_CLUSTER_REFUSALS_MAX
+ * refused commands, close the connection.  Requests pipelined behind a
+ * failed HERD.PROVE are never run (the client is closing).  After the
+ * proof, AUTH and ACL apply as to any client.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -233,7 +241,9 @@ client_execute(struct client *c, const struct resp_request *request)
     if (info != NULL && !(info->flags & COMMAND_INTERNAL)) {
         handler = command_handler_for(info->id);
     }
-    if (handler == NULL) {
+    if (!client_cluster_gate(c, info)) {
+        /* answered by the cluster-secret gate */
+    } else if (handler == NULL) {
         reply_error_unknown_command(c->reply, c->argc, c->argv, c->argv_length);
     } else {
         client_run_command(c, info, handler);

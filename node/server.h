@@ -15,6 +15,7 @@
 #include "shared/resp.h"
 #include "shared/acl.h"
 #include "shared/auth.h"
+#include "shared/cluster_secret.h"
 #include "shared/clock.h"
 #include "shared/commands.h"
 #include "shared/connection.h"
@@ -53,6 +54,7 @@ struct node_settings {
     char      logfile[PATH_MAX];
     char      pidfile[PATH_MAX];
     struct acl acl;                   /* requirepass and user lines */
+    struct cluster_secret cluster_secret; /* length 0: none; else peers must prove it */
 };
 
 /* Client flags. */
@@ -60,6 +62,11 @@ struct node_settings {
 #define CLIENT_WAITING_COMMIT    (1u << 1)  /* replies held until commit */
 #define CLIENT_CLOSING           (1u << 2)  /* freed when output drains */
 #define CLIENT_OUTPUT_PAUSED     (1u << 3)  /* output over the soft limit: not reading */
+#define CLIENT_CLUSTER_MEMBER    (1u << 4)  /* proved the cluster secret */
+
+/* Commands refused before the cluster-secret proof before the node closes
+ * the connection. */
+#define CLIENT_CLUSTER_REFUSALS_MAX 3
 
 /* One connected client. */
 struct client {
@@ -74,6 +81,10 @@ struct client {
     size_t              *argv_length;
     const struct command_info *command;
     unsigned int         flags;
+    /* Cluster secret (node/t_connection.c): the nonce of the pending
+     * HERD.CHALLENGE ("" when none) and the commands refused so far. */
+    char                 cluster_nonce[CLUSTER_NONCE_HEX_LENGTH + 1];
+    int                  cluster_refusals;
     TAILQ_ENTRY(client)  clients_link;     /* server->clients */
     TAILQ_ENTRY(client)  commit_link;      /* server->waiting_commit */
 };
@@ -185,5 +196,12 @@ void server_batch_opened(struct server *server);
 void client_describe(struct client *c, struct evbuffer *out);
 /* Closes a client once its pending output is flushed. */
 void client_close_after_reply(struct client *c);
+
+/* The cluster-secret gate (node/t_connection.c), called for every request
+ * before the usual checks: on a node with a cluster secret it runs the
+ * internal handshake commands and refuses everything else until the peer
+ * proved the secret.  Returns 1 when the request goes on as usual, 0 when
+ * it was answered here. */
+int  client_cluster_gate(struct client *c, const struct command_info *info);
 
 #endif

@@ -38,6 +38,26 @@ settings_set_user(const struct config_option *option, void *target,
                             error, error_size);
 }
 
+/* `cluster-secret <text>` (see shared/cluster_secret.h). */
+static int
+settings_set_cluster_secret(const struct config_option *option, void *target,
+                            int argc, char **argv, char *error, size_t error_size)
+{
+    (void)option;
+    return cluster_secret_config(&((struct node_settings *)target)->cluster_secret, argc,
+                                 argv, error, error_size);
+}
+
+/* `cluster-secret-file <path>`: the secret is the file's first line. */
+static int
+settings_set_cluster_secret_file(const struct config_option *option, void *target,
+                                 int argc, char **argv, char *error, size_t error_size)
+{
+    (void)option;
+    return cluster_secret_config_file(&((struct node_settings *)target)->cluster_secret,
+                                      argc, argv, error, error_size);
+}
+
 static const char *const fsync_names[] = { "always", "everysec", "no", NULL };
 static const char *const loglevel_names[] = { "debug", "verbose", "notice", "warning", NULL };
 
@@ -86,6 +106,10 @@ const struct config_option node_config_options[] = {
       "password of the default user: clients must AUTH first" },
     { "user", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_user,
       "NAME RULE...: an ACL user, as Redis's ACL SETUSER rules (repeatable)" },
+    { "cluster-secret", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_cluster_secret,
+      "shared secret (16+ bytes) every proxy and node must prove before talking to this node" },
+    { "cluster-secret-file", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL,
+      settings_set_cluster_secret_file, "read cluster-secret from the first line of this file" },
     { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

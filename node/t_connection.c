@@ -5,13 +5,18 @@
  * The commands themselves are shared with herd-proxy (shared/connection.c).
  * What is the node's own is here: how it describes itself to them (struct
  * connection_host) and the INFO sections only a storage node has
- * (persistence, stats, replication, storage, keyspace).
+ * (persistence, stats, replication, storage, keyspace), and the node's side
+ * of the cluster secret (HERD.CHALLENGE, HERD.PROVE and the gate in front
+ * of every command; see shared/cluster_secret.h).
  */
 #include <stdio.h>
 #include <string.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include "shared/cluster_secret.h"
 #include "shared/connection.h"
+#include "shared/log.h"
+#include "shared/reply.h"
 #include "node/collection.h"
 #include "node/db.h"
 #include "node/keyindex.h"
@@ -68,10 +73,14 @@ info_stats(const struct connection_host *host, struct evbuffer *text)
 static void
 info_replication(const struct connection_host *host, struct evbuffer *text)
 {
+    const struct server *server = host->context;
+
     evbuffer_add_printf(text,
         "# Replication\r\n"
         "role:master\r\n"
-        "connected_slaves:0\r\n");
+        "connected_slaves:0\r\n"
+        "cluster_secret_required:%d\r\n",
+        cluster_secret_configured(&server->settings.cluster_secret));
 }
 
 static void
@@ -282,4 +291,135 @@ command_ACL(struct client *c)
     request.argv = c->argv;
     request.argv_length = c->argv_length;
     connection_acl_command(&c->connection_info, &request, c->reply);
+}
+
+/* ------------------------------------------------------------------------
+ * The cluster secret
+ * ------------------------------------------------------------------------ */
+
+#define CLUSTER_PROOF_REFUSED_ERROR \
+    "ERR cluster secret proof refused"
+
+/* A command other than the handshake before the proof: a clear error, and
+ * the connection closes after a few. */
+static void
+cluster_refuse(struct client *c)
+{
+    reply_error(c->reply, CLUSTER_NOT_MEMBER_ERROR);
+    c->cluster_refusals++;
+    if (c->cluster_refusals >= CLIENT_CLUSTER_REFUSALS_MAX) {
+        log_warning("Closing client %s: not a cluster member (cluster-secret is set and "
+                    "the peer did not prove it)", c->connection_info.address);
+        client_close_after_reply(c);
+    }
+}
+
+/* Runs HERD.CHALLENGE or HERD.PROVE: their own arity check, no ACL (they
+ * come before AUTH and are no user's business).  A malformed one before
+ * the proof counts as a refused command. */
+static void
+cluster_run_internal(struct client *c, const struct command_info *info)
+{
+    command_handler *handler = command_handler_for(info->id);
+
+    c->connection_info.last_command = info->name;
+    if (handler == NULL) {
+        reply_error_unknown_command(c->reply, c->argc, c->argv, c->argv_length);
+        return;
+    }
+    if (!command_arity_ok(info, c->argc)) {
+        reply_error_arity(c->reply, info->name);
+        if (!(c->flags & CLIENT_CLUSTER_MEMBER) &&
+            ++c->cluster_refusals >= CLIENT_CLUSTER_REFUSALS_MAX) {
+            client_close_after_reply(c);
+        }
+        return;
+    }
+    c->command = info;
+    handler(c);
+    c->command = NULL;
+}
+
+int
+client_cluster_gate(struct client *c, const struct command_info *info)
+{
+    if (!cluster_secret_configured(&c->server->settings.cluster_secret)) {
+        return 1;
+    }
+    if (info != NULL && (info->flags & COMMAND_INTERNAL)) {
+        cluster_run_internal(c, info);
+        return 0;
+    }
+    if ((c->flags & CLIENT_CLUSTER_MEMBER) || (info != NULL && info->id == COMMAND_QUIT)) {
+        return 1;
+    }
+    cluster_refuse(c);
+    return 0;
+}
+
+/* HERD.CHALLENGE: a fresh nonce for this connection's proof. */
+void
+command_HERD_CHALLENGE(struct client *c)
+{
+    if (c->flags & CLIENT_CLUSTER_MEMBER) {
+        reply_error(c->reply, "ERR this connection already proved the cluster secret");
+        return;
+    }
+    if (cluster_nonce_new(c->cluster_nonce) != 0) {
+        c->cluster_nonce[0] = '\0';
+        log_warning("Cannot draw a cluster nonce for client %s (RAND_bytes failed)",
+                    c->connection_info.address);
+        reply_error(c->reply, "ERR cannot draw a random nonce, see the node's log");
+        return;
+    }
+    reply_bulk(c->reply, c->cluster_nonce, CLUSTER_NONCE_HEX_LENGTH);
+}
+
+/* A refused proof: logged with the peer's address (never the proof or the
+ * secret), answered, and the connection closed. */
+static void
+cluster_proof_refused(struct client *c, const char *why)
+{
+    log_warning("Refused cluster member %s: %s; closing the connection",
+                c->connection_info.address, why);
+    reply_error(c->reply, CLUSTER_PROOF_REFUSED_ERROR);
+    client_close_after_reply(c);
+}
+
+/* HERD.PROVE <role> <proof>: the HMAC of this connection's nonce.  The
+ * nonce is used once, whatever the outcome. */
+void
+command_HERD_PROVE(struct client *c)
+{
+    const char *role = c->argv[1], *proof = c->argv[2];
+    size_t role_length = c->argv_length[1], proof_length = c->argv_length[2];
+    char nonce[CLUSTER_NONCE_HEX_LENGTH + 1];
+    int proved;
+
+    if (c->flags & CLIENT_CLUSTER_MEMBER) {
+        reply_error(c->reply, "ERR this connection already proved the cluster secret");
+        return;
+    }
+    memcpy(nonce, c->cluster_nonce, sizeof(nonce));
+    c->cluster_nonce[0] = '\0';
+    if (nonce[0] == '\0') {
+        cluster_proof_refused(c, "HERD.PROVE without HERD.CHALLENGE");
+        return;
+    }
+    if (!cluster_role_valid(role, role_length)) {
+        cluster_proof_refused(c, "unknown role in HERD.PROVE");
+        return;
+    }
+    proved = cluster_proof_verify(&c->server->settings.cluster_secret, nonce,
+                                  CLUSTER_NONCE_HEX_LENGTH, role, role_length,
+                                  proof, proof_length);
+    if (!proved) {
+        cluster_proof_refused(c, "wrong cluster-secret proof (is its cluster-secret the "
+                                 "same as this node's?)");
+        return;
+    }
+    c->flags |= CLIENT_CLUSTER_MEMBER;
+    log_verbose("Client %s proved the cluster secret (role %.*s)",
+                c->connection_info.address, (int)role_length, role);
+    reply_ok(c->reply);
 }

@@ -14,6 +14,18 @@
  * queued; its reply is consumed here.  A node that refuses it gets its
  * connection closed (logged), so its requests fail as "unavailable".
  *
+ * With cluster-secret set, a new connection first proves the secret
+ * (shared/cluster_secret.h) while the backend is still CONNECTING: the
+ * proxy writes HERD.CHALLENGE straight to the socket, reads the nonce,
+ * writes HERD.PROVE, and only on its +OK does the backend become CONNECTED
+ * (AUTH, then the requests queued meanwhile, go out after it, in order).
+ * Nothing but the handshake is sent before the proof succeeded, and its
+ * replies never reach a client.  During the handshake `handshake_step`
+ * counts the handshake replies read so far (0: waiting for the nonce, 1:
+ * waiting for HERD.PROVE's answer).  A refused proof closes the connection
+ * like a failed connect: logged once, requests fail as "unavailable", and
+ * reconnects back off.
+ *
  * When the connection fails, every outstanding fragment fails with the
  * reason, and the proxy reconnects after node-reconnect-interval, doubling
  * the wait while the node stays down (up to PROXY_RECONNECT_MAX_MS).
@@ -26,7 +38,9 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 #include "shared/clock.h"
+#include "shared/cluster_secret.h"
 #include "shared/log.h"
 #include "shared/network.h"
 #include "proxy/proxy.h"
@@ -185,6 +199,7 @@ backend_close(struct proxy_backend *backend, enum proxy_node_failure failure,
     backend->state = PROXY_BACKEND_DOWN;
     backend->failed = 1;
     backend->auth_replies = 0;
+    backend->handshake_step = 0;
     evbuffer_drain(backend->input, evbuffer_get_length(backend->input));
     evbuffer_drain(backend->output, evbuffer_get_length(backend->output));
     proxy_framer_reset(&backend->framer);
@@ -394,6 +409,139 @@ backend_auth_reply(struct proxy_backend *backend, size_t length)
     return -1;
 }
 
+/* Writes a whole handshake request straight to the socket (nothing else
+ * has been sent yet, so it fits in the socket buffer).  Returns 0, or -1
+ * after closing. */
+static int
+backend_send_handshake(struct proxy_backend *backend, struct evbuffer *request)
+{
+    while (evbuffer_get_length(request) > 0) {
+        if (evbuffer_write(request, backend->fd) <= 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            backend_close(backend, PROXY_NODE_UNAVAILABLE,
+                          "cannot send the cluster-secret handshake");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Sends HERD.CHALLENGE (cluster-secret); the nonce comes back on the read
+ * event.  Requests stay queued until the proof succeeded. */
+static void
+backend_start_handshake(struct proxy_backend *backend)
+{
+    struct evbuffer *request = evbuffer_new();
+
+    if (request == NULL) {
+        backend_close(backend, PROXY_NODE_UNAVAILABLE, "out of memory");
+        return;
+    }
+    backend->write_armed = 0;
+    event_del(backend->write_event);
+    backend->handshake_step = 0;
+    event_add(backend->read_event, NULL);
+    evbuffer_add_printf(request, "*1\r\n");
+    add_argument(request, "HERD.CHALLENGE");
+    backend_send_handshake(backend, request);
+    evbuffer_free(request);
+}
+
+/* The nonce arrived: sends HERD.PROVE proxy <proof>.  Returns 0, or -1
+ * after closing. */
+static int
+backend_send_proof(struct proxy_backend *backend, const char *nonce, size_t nonce_length)
+{
+    char proof[CLUSTER_PROOF_HEX_LENGTH + 1];
+    struct evbuffer *request;
+    int result;
+
+    if (cluster_proof_compute(&backend->proxy->settings.cluster_secret, nonce, nonce_length,
+                              "proxy", 5, proof) != 0) {
+        backend_close(backend, PROXY_NODE_UNAVAILABLE,
+                      "the node sent a malformed HERD.CHALLENGE nonce");
+        return -1;
+    }
+    request = evbuffer_new();
+    if (request == NULL) {
+        backend_close(backend, PROXY_NODE_UNAVAILABLE, "out of memory");
+        return -1;
+    }
+    evbuffer_add_printf(request, "*3\r\n");
+    add_argument(request, "HERD.PROVE");
+    add_argument(request, "proxy");
+    add_argument(request, proof);
+    result = backend_send_handshake(backend, request);
+    evbuffer_free(request);
+    OPENSSL_cleanse(proof, sizeof(proof));
+    if (result == 0) {
+        backend->handshake_step = 1;
+    }
+    return result;
+}
+
+/* Closes after the node answered a handshake command with an error. */
+static void
+backend_handshake_refused(struct proxy_backend *backend, const char *step,
+                          const redisReply *reply)
+{
+    char reason[320];
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        snprintf(reason, sizeof(reason), "the node refused %s (is cluster-secret the same "
+                 "on the proxy and the node?): %.160s", step, reply->str);
+    } else {
+        snprintf(reason, sizeof(reason), "unexpected reply to %s", step);
+    }
+    backend_close(backend, PROXY_NODE_UNAVAILABLE, reason);
+}
+
+static void backend_connected(struct proxy_backend *backend);
+static redisReply *backend_parse_reply(struct proxy_backend *backend, size_t length);
+
+/* Reads the handshake's replies (nothing else can arrive before the
+ * proof succeeded). */
+static void
+backend_handshake_input(struct proxy_backend *backend)
+{
+    enum proxy_framer_status status;
+    redisReply *reply;
+    size_t length;
+
+    while (backend->state == PROXY_BACKEND_CONNECTING &&
+           evbuffer_get_length(backend->input) > 0) {
+        status = proxy_framer_scan(&backend->framer, backend->input);
+        if (status == PROXY_FRAMER_INVALID) {
+            backend_close(backend, PROXY_NODE_INVALID_REPLY, "invalid RESP in reply");
+            return;
+        }
+        if (status == PROXY_FRAMER_INCOMPLETE) {
+            return;
+        }
+        length = backend->framer.offset;
+        backend->framer.offset = 0;
+        reply = backend_parse_reply(backend, length);
+        evbuffer_drain(backend->input, length);
+        if (reply == NULL) {
+            backend_close(backend, PROXY_NODE_INVALID_REPLY, "invalid reply in the handshake");
+            return;
+        }
+        if (backend->handshake_step == 0 && reply->type == REDIS_REPLY_STRING) {
+            backend_send_proof(backend, reply->str, reply->len);
+        } else if (backend->handshake_step == 0) {
+            backend_handshake_refused(backend, "HERD.CHALLENGE", reply);
+        } else if (reply->type == REDIS_REPLY_STATUS && strcmp(reply->str, "OK") == 0) {
+            backend->handshake_step = 0;
+            backend_connected(backend);
+        } else {
+            backend_handshake_refused(backend, "the cluster-secret proof", reply);
+        }
+        freeReplyObject(reply);
+    }
+}
+
 /* The non-blocking connect finished, well or badly. */
 static void
 backend_connect_finished(struct proxy_backend *backend)
@@ -408,6 +556,18 @@ backend_connect_finished(struct proxy_backend *backend)
         backend_close(backend, PROXY_NODE_UNAVAILABLE, strerror(error));
         return;
     }
+    if (cluster_secret_configured(&backend->proxy->settings.cluster_secret)) {
+        backend_start_handshake(backend);
+        return;
+    }
+    backend_connected(backend);
+}
+
+/* The connection is ready for requests (after the cluster-secret proof,
+ * if any): AUTH first when configured, then whatever is queued. */
+static void
+backend_connected(struct proxy_backend *backend)
+{
     if (backend_queue_auth(backend) != 0) {
         backend_close(backend, PROXY_NODE_UNAVAILABLE, "out of memory");
         return;
@@ -417,7 +577,7 @@ backend_connect_finished(struct proxy_backend *backend)
     backend->reconnect_delay_ms = backend->proxy->settings.node_reconnect_interval;
     backend->last_read_ms = monotonic_milliseconds();
     backend->stats.connections++;
-    event_add(backend->read_event, NULL);
+    event_add(backend->read_event, NULL);   /* no-op when the handshake added it */
     log_notice("node %s (%s): connected", backend->node->name, backend->node->address);
     backend_write(backend);
 }
@@ -527,6 +687,21 @@ backend_partial_reply(struct proxy_backend *backend, struct proxy_fragment *frag
     }
 }
 
+/* 1 when the complete reply of `length` bytes at the front of the input is
+ * a node's refusal of a proxy that lacks the cluster secret. */
+static int
+backend_reply_not_member(struct proxy_backend *backend, size_t length)
+{
+    static const char refusal[] = "-" CLUSTER_NOT_MEMBER_ERROR "\r\n";
+    char text[sizeof(refusal)];
+
+    if (length != sizeof(refusal) - 1 ||
+        evbuffer_copyout(backend->input, text, length) != (ev_ssize_t)length) {
+        return 0;
+    }
+    return memcmp(text, refusal, length) == 0;
+}
+
 /* Matches every complete reply in the input with its fragment. */
 static void
 backend_process_input(struct proxy_backend *backend)
@@ -569,6 +744,11 @@ backend_process_input(struct proxy_backend *backend)
         }
         length = backend->framer.offset;
         backend->framer.offset = 0;
+        if (backend_reply_not_member(backend, length)) {
+            backend_close(backend, PROXY_NODE_UNAVAILABLE, "the node requires a cluster "
+                          "secret (set the same cluster-secret on the proxy)");
+            return;
+        }
         TAILQ_REMOVE(&backend->outstanding, fragment, backend_link);
         backend->outstanding_count--;
         backend_deliver(backend, fragment, length);
@@ -616,6 +796,10 @@ backend_read_callback(evutil_socket_t fd, short what, void *argument)
     }
     evbuffer_commit_space(backend->input, vector, count);
     backend->last_read_ms = monotonic_milliseconds();
+    if (backend->state == PROXY_BACKEND_CONNECTING) {
+        backend_handshake_input(backend);
+        return;
+    }
     backend_process_input(backend);
 }
 

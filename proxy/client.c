@@ -15,6 +15,16 @@
  * (shared/auth.h), none of its further requests is handled; they stay in
  * the parser buffer (still read, within client-query-buffer-limit) until
  * client_auth_done() writes the AUTH reply and carries on.
+ *
+ * TLS: a client of the TLS port (client->tls set) runs the same code
+ * except for the socket calls: the read and write events first do the
+ * handshake (SSL_accept semantics), then SSL_read/SSL_write.  An OpenSSL
+ * step that needs the other direction (a read needing EV_WRITE) sets
+ * PROXY_CLIENT_TLS_WANTS_WRITE, stops the read event and keeps the write
+ * event armed until that step is done.  Bytes OpenSSL already decrypted
+ * do not wake the socket, so the read event is activated by hand while
+ * tls_has_pending().  The plaintext path only pays one pointer test per
+ * read and per write.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,8 +41,12 @@
 /* Bytes asked of the socket per read (more while a big request arrives). */
 #define CLIENT_READ_SIZE       (16 * 1024)
 #define CLIENT_READ_SIZE_LARGE (256 * 1024)
+/* Most bytes handed to one SSL_write (one full TLS record). */
+#define CLIENT_TLS_WRITE_SIZE  (16 * 1024)
 
 static const char max_clients_error[] = "-ERR max number of clients reached\r\n";
+
+static void client_tls_check_pending(struct proxy_client *client);
 
 /* Bytes of replies the client has not been sent yet. */
 static size_t
@@ -243,22 +257,60 @@ proxy_client_resume(struct proxy_client *client)
     client->flags &= ~PROXY_CLIENT_PAUSED;
     event_add(client->read_event, NULL);
     client_process_input(client);
+    if (client->tls != NULL) {
+        client_tls_check_pending(client);
+    }
 }
+
+/* How much to ask for, and where it goes (the parser buffer). */
+static char *
+client_read_space(struct proxy_client *client, size_t *want)
+{
+    char *space;
+
+    *want = resp_parser_pending(&client->parser) > 0 ? CLIENT_READ_SIZE_LARGE
+                                                      : CLIENT_READ_SIZE;
+    space = resp_parser_space(&client->parser, *want);
+    if (space == NULL) {
+        proxy_out_of_memory();
+    }
+    return space;
+}
+
+/* `received` new bytes are in the parser buffer: handle them. */
+static void
+client_input_arrived(struct proxy_client *client, size_t received)
+{
+    resp_parser_commit(&client->parser, received);
+    client->proxy->stats.net_input_bytes += (uint64_t)received;
+    client->connection_info.last_interaction_ms = monotonic_milliseconds();
+    client_process_input(client);
+}
+
+/* The client is done sending; answer what it asked, then close. */
+static void
+client_input_ended(struct proxy_client *client)
+{
+    proxy_client_stop_reading(client);
+    proxy_client_output_added(client);
+}
+
+static void client_tls_readable(struct proxy_client *client);
 
 static void
 client_read_callback(evutil_socket_t fd, short what, void *argument)
 {
     struct proxy_client *client = argument;
-    size_t want = resp_parser_pending(&client->parser) > 0 ? CLIENT_READ_SIZE_LARGE
-                                                            : CLIENT_READ_SIZE;
+    size_t want;
     char *space;
     ssize_t received;
 
     (void)what;
-    space = resp_parser_space(&client->parser, want);
-    if (space == NULL) {
-        proxy_out_of_memory();
+    if (client->tls != NULL) {
+        client_tls_readable(client);
+        return;
     }
+    space = client_read_space(client, &want);
     received = read(fd, space, want);
     if (received < 0) {
         if (errno != EAGAIN && errno != EINTR) {
@@ -267,15 +319,10 @@ client_read_callback(evutil_socket_t fd, short what, void *argument)
         return;
     }
     if (received == 0) {
-        /* The client is done sending; answer what it asked, then close. */
-        proxy_client_stop_reading(client);
-        proxy_client_output_added(client);
+        client_input_ended(client);
         return;
     }
-    resp_parser_commit(&client->parser, (size_t)received);
-    client->proxy->stats.net_input_bytes += (uint64_t)received;
-    client->connection_info.last_interaction_ms = monotonic_milliseconds();
-    client_process_input(client);
+    client_input_arrived(client, (size_t)received);
 }
 
 /* 1 when everything owed has been written and the client should go. */
@@ -287,27 +334,47 @@ client_finished(const struct proxy_client *client)
            evbuffer_get_length(client->output) == 0;
 }
 
+static void
+client_arm_write(struct proxy_client *client)
+{
+    if (!(client->flags & PROXY_CLIENT_WRITE_ARMED)) {
+        client->flags |= PROXY_CLIENT_WRITE_ARMED;
+        event_add(client->write_event, NULL);
+    }
+}
+
+/* Stops waiting for EV_WRITE, unless a TLS step still needs it. */
+static void
+client_disarm_write(struct proxy_client *client)
+{
+    if ((client->flags & PROXY_CLIENT_WRITE_ARMED) &&
+        !(client->flags & PROXY_CLIENT_TLS_WANTS_WRITE)) {
+        client->flags &= ~PROXY_CLIENT_WRITE_ARMED;
+        event_del(client->write_event);
+    }
+}
+
+static int client_tls_write_output(struct proxy_client *client);
+
 /* Writes what the socket takes.  Returns 0, or -1 after closing. */
 static int
 client_write(struct proxy_client *client)
 {
-    if (evbuffer_get_length(client->output) > 0 &&
-        evbuffer_write(client->output, client->connection_info.fd) < 0 &&
-        errno != EAGAIN && errno != EINTR) {
+    if (client->tls != NULL) {
+        if (client_tls_write_output(client) != 0) {
+            return -1;
+        }
+    } else if (evbuffer_get_length(client->output) > 0 &&
+               evbuffer_write(client->output, client->connection_info.fd) < 0 &&
+               errno != EAGAIN && errno != EINTR) {
         proxy_client_close_later(client, strerror(errno));
         return -1;
     }
     if (evbuffer_get_length(client->output) > 0) {
-        if (!(client->flags & PROXY_CLIENT_WRITE_ARMED)) {
-            client->flags |= PROXY_CLIENT_WRITE_ARMED;
-            event_add(client->write_event, NULL);
-        }
+        client_arm_write(client);
         return 0;
     }
-    if (client->flags & PROXY_CLIENT_WRITE_ARMED) {
-        client->flags &= ~PROXY_CLIENT_WRITE_ARMED;
-        event_del(client->write_event);
-    }
+    client_disarm_write(client);
     if (client_finished(client)) {
         proxy_client_close_later(client, NULL);
         return -1;
@@ -316,12 +383,212 @@ client_write(struct proxy_client *client)
     return 0;
 }
 
+static int client_tls_writable(struct proxy_client *client);
+
 static void
 client_write_callback(evutil_socket_t fd, short what, void *argument)
 {
+    struct proxy_client *client = argument;
+
     (void)fd;
     (void)what;
-    client_write(argument);
+    if (client->tls != NULL && client_tls_writable(client) != 0) {
+        return;
+    }
+    client_write(client);
+}
+
+/* ------------------------------------------------------------------ */
+/* TLS transport                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Marks the connection failed (no close_notify) and closes it. */
+static void
+client_tls_fail(struct proxy_client *client, const char *what, const char *error)
+{
+    log_verbose("client id=%llu addr=%s: TLS %s failed: %s",
+                (unsigned long long)client->connection_info.id,
+                client->connection_info.address, what, error);
+    client->flags |= PROXY_CLIENT_TLS_BROKEN;
+    proxy_client_close_later(client, NULL);
+}
+
+/* OpenSSL needs EV_WRITE before the handshake or a read can go on; the
+ * read event is off meanwhile (the socket may stay readable). */
+static void
+client_tls_wait_writable(struct proxy_client *client)
+{
+    if (client->flags & PROXY_CLIENT_CLOSING) {
+        return;
+    }
+    client->flags |= PROXY_CLIENT_TLS_WANTS_WRITE;
+    event_del(client->read_event);
+    client_arm_write(client);
+}
+
+/* Reads again at once when OpenSSL holds decrypted bytes and the client
+ * is being read (the socket will not signal them). */
+static void
+client_tls_check_pending(struct proxy_client *client)
+{
+    if (!(client->flags & (PROXY_CLIENT_PAUSED | PROXY_CLIENT_CLOSE_AFTER_REPLY |
+                           PROXY_CLIENT_CLOSING | PROXY_CLIENT_TLS_HANDSHAKE)) &&
+        tls_has_pending(client->tls)) {
+        event_active(client->read_event, EV_READ, 1);
+    }
+}
+
+/* One handshake step. */
+static void
+client_tls_handshake(struct proxy_client *client)
+{
+    char error[256];
+
+    client->flags &= ~PROXY_CLIENT_TLS_WANTS_WRITE;
+    switch (tls_handshake(client->tls, error, sizeof(error))) {
+    case TLS_DONE:
+        client->flags &= ~PROXY_CLIENT_TLS_HANDSHAKE;
+        log_debug("client id=%llu addr=%s: TLS handshake done (%s, %s)",
+                  (unsigned long long)client->connection_info.id,
+                  client->connection_info.address, SSL_get_version(client->tls),
+                  SSL_get_cipher_name(client->tls));
+        client_disarm_write(client);
+        client_tls_check_pending(client);
+        break;
+    case TLS_WANT_READ:
+        client_disarm_write(client);
+        break;
+    case TLS_WANT_WRITE:
+        client_tls_wait_writable(client);
+        break;
+    case TLS_CLOSED:
+        client_tls_fail(client, "handshake", "connection closed by the client");
+        break;
+    case TLS_FAILED:
+        client_tls_fail(client, "handshake", error);
+        break;
+    }
+}
+
+/* SSL_read into the parser buffer until the socket is drained or the
+ * space is full (one call returns one record at most), then handles the
+ * requests. */
+static void
+client_tls_read(struct proxy_client *client)
+{
+    char error[256];
+    size_t want, received, total = 0;
+    char *space = client_read_space(client, &want);
+    enum tls_status status = TLS_DONE;
+
+    while (total < want && status == TLS_DONE) {
+        received = 0;
+        status = tls_read(client->tls, space + total, want - total, &received,
+                          error, sizeof(error));
+        if (status == TLS_DONE) {
+            total += received;
+        }
+    }
+    if (total > 0) {
+        client_input_arrived(client, total);
+    }
+    switch (status) {
+    case TLS_DONE:
+        client_tls_check_pending(client);
+        break;
+    case TLS_WANT_READ:
+        break;
+    case TLS_WANT_WRITE:
+        client_tls_wait_writable(client);
+        break;
+    case TLS_CLOSED:
+        client_input_ended(client);
+        break;
+    case TLS_FAILED:
+        client_tls_fail(client, "read", error);
+        break;
+    }
+}
+
+/* EV_READ (or decrypted bytes waiting) on a TLS client. */
+static void
+client_tls_readable(struct proxy_client *client)
+{
+    if (client->flags & PROXY_CLIENT_TLS_HANDSHAKE) {
+        client_tls_handshake(client);
+        return;
+    }
+    if (client->flags & (PROXY_CLIENT_PAUSED | PROXY_CLIENT_CLOSE_AFTER_REPLY |
+                         PROXY_CLIENT_CLOSING | PROXY_CLIENT_TLS_WANTS_WRITE)) {
+        return;
+    }
+    client_tls_read(client);
+}
+
+/* EV_WRITE on a TLS client: finishes a step that waited for it.  Returns
+ * 1 when the event was the handshake's, else 0 (write the output). */
+static int
+client_tls_writable(struct proxy_client *client)
+{
+    if (client->flags & PROXY_CLIENT_CLOSING) {
+        return 1;
+    }
+    if (client->flags & PROXY_CLIENT_TLS_WANTS_WRITE) {
+        client->flags &= ~PROXY_CLIENT_TLS_WANTS_WRITE;
+        if (!(client->flags & (PROXY_CLIENT_PAUSED | PROXY_CLIENT_CLOSE_AFTER_REPLY))) {
+            event_add(client->read_event, NULL);
+        }
+        if (client->flags & PROXY_CLIENT_TLS_HANDSHAKE) {
+            client_tls_handshake(client);
+            return 1;
+        }
+        client_tls_read(client);
+        if (client->flags & PROXY_CLIENT_CLOSING) {
+            return 1;
+        }
+    }
+    return (client->flags & PROXY_CLIENT_TLS_HANDSHAKE) ? 1 : 0;
+}
+
+/* Writes the output through SSL_write, a record at a time, until the
+ * socket is full.  Renegotiation is off (shared/tls.c), so a write never
+ * needs to read; if OpenSSL asked anyway the connection is closed rather
+ * than left spinning.  Returns 0, or -1 after closing. */
+static int
+client_tls_write_output(struct proxy_client *client)
+{
+    char error[256];
+    size_t length, chunk, written;
+    unsigned char *data;
+
+    if (client->flags & PROXY_CLIENT_TLS_HANDSHAKE) {
+        return 0;
+    }
+    while ((length = evbuffer_get_length(client->output)) > 0) {
+        chunk = length < CLIENT_TLS_WRITE_SIZE ? length : CLIENT_TLS_WRITE_SIZE;
+        data = evbuffer_pullup(client->output, (ssize_t)chunk);
+        if (data == NULL) {
+            proxy_out_of_memory();
+        }
+        switch (tls_write(client->tls, data, chunk, &written, error, sizeof(error))) {
+        case TLS_DONE:
+            evbuffer_drain(client->output, written);
+            break;
+        case TLS_WANT_WRITE:
+            return 0;
+        case TLS_WANT_READ:
+            client_tls_fail(client, "write", "renegotiation asked for");
+            return -1;
+        case TLS_CLOSED:
+            client->flags |= PROXY_CLIENT_TLS_BROKEN;
+            proxy_client_close_later(client, "connection closed");
+            return -1;
+        case TLS_FAILED:
+            client_tls_fail(client, "write", error);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int
@@ -397,25 +664,31 @@ proxy_client_free(struct proxy_client *client)
     event_free(client->write_event);
     evbuffer_free(client->output);
     resp_parser_free(&client->parser);
+    if (client->tls != NULL) {
+        tls_connection_free(client->tls, !(client->flags & (PROXY_CLIENT_TLS_BROKEN |
+                                                            PROXY_CLIENT_TLS_HANDSHAKE)));
+    }
     close(client->connection_info.fd);
     connection_release(&client->connection_info);
     proxy->client_count--;
     if (proxy->listener_paused_ms != 0) {
-        proxy->listener_paused_ms = 0;
-        evconnlistener_enable(proxy->listener);
+        proxy_enable_listeners(proxy);
     }
     free(client);
 }
 
-/* Sends the max-clients error and drops the connection. */
+/* Sends the max-clients error and drops the connection (a TLS client
+ * is dropped without a word: it expects a handshake, not text). */
 static void
-client_reject(struct proxy *proxy, int fd)
+client_reject(struct proxy *proxy, int fd, int tls)
 {
     ssize_t ignored;
 
     proxy->stats.rejected_connections++;
-    ignored = send(fd, max_clients_error, sizeof(max_clients_error) - 1, MSG_NOSIGNAL);
-    (void)ignored;
+    if (!tls) {
+        ignored = send(fd, max_clients_error, sizeof(max_clients_error) - 1, MSG_NOSIGNAL);
+        (void)ignored;
+    }
     close(fd);
 }
 
@@ -432,19 +705,26 @@ client_limits(const struct proxy_settings *settings, struct resp_limits *limits)
 
 void
 proxy_client_accept(struct proxy *proxy, int fd, const struct sockaddr *address,
-                    int address_length)
+                    int address_length, SSL_CTX *tls_context)
 {
     struct proxy_client *client;
     struct resp_limits limits;
 
     proxy->stats.connections_received++;
     if (proxy->client_count >= (unsigned long)proxy->settings.maxclients) {
-        client_reject(proxy, fd);
+        client_reject(proxy, fd, tls_context != NULL);
         return;
     }
     client = calloc(1, sizeof(*client));
     if (client == NULL) {
         proxy_out_of_memory();
+    }
+    if (tls_context != NULL) {
+        client->tls = tls_connection_new(tls_context, fd);
+        if (client->tls == NULL) {
+            proxy_out_of_memory();
+        }
+        client->flags |= PROXY_CLIENT_TLS_HANDSHAKE;
     }
     (void)network_set_nodelay(fd);
     client->proxy = proxy;

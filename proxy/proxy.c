@@ -175,8 +175,7 @@ proxy_cron_callback(evutil_socket_t fd, short what, void *argument)
     }
     if (proxy->listener_paused_ms != 0 && now - proxy->listener_paused_ms >= ACCEPT_RETRY_MS) {
         /* Out of descriptors a while ago: try accepting again. */
-        proxy->listener_paused_ms = 0;
-        evconnlistener_enable(proxy->listener);
+        proxy_enable_listeners(proxy);
     }
 }
 
@@ -191,12 +190,35 @@ proxy_signal_callback(evutil_socket_t signal_number, short what, void *argument)
     event_base_loopbreak(proxy->base);
 }
 
+void
+proxy_enable_listeners(struct proxy *proxy)
+{
+    proxy->listener_paused_ms = 0;
+    if (proxy->listener != NULL) {
+        evconnlistener_enable(proxy->listener);
+    }
+    if (proxy->tls_listener != NULL) {
+        evconnlistener_enable(proxy->tls_listener);
+    }
+}
+
 static void
 proxy_accept_callback(struct evconnlistener *listener, evutil_socket_t fd,
                       struct sockaddr *address, int length, void *argument)
 {
     (void)listener;
-    proxy_client_accept(argument, fd, address, length);
+    proxy_client_accept(argument, fd, address, length, NULL);
+}
+
+/* A connection on tls-port: the client starts with the handshake. */
+static void
+proxy_tls_accept_callback(struct evconnlistener *listener, evutil_socket_t fd,
+                          struct sockaddr *address, int length, void *argument)
+{
+    struct proxy *proxy = argument;
+
+    (void)listener;
+    proxy_client_accept(proxy, fd, address, length, proxy->tls_context);
 }
 
 /* accept() failed, typically EMFILE: stop accepting until a client goes
@@ -213,18 +235,57 @@ proxy_accept_error_callback(struct evconnlistener *listener, void *argument)
     }
 }
 
+/* Builds the TLS context from the tls-* options (when tls-port is set):
+ * certificate, key and CA problems stop the start with their reason. */
+static int
+proxy_setup_tls(struct proxy *proxy)
+{
+    const struct proxy_settings *settings = &proxy->settings;
+    struct tls_options options;
+    char error[PATH_MAX + 512];
+
+    if (settings->tls_port == 0) {
+        return 0;
+    }
+    options.cert_file = settings->tls_cert_file;
+    options.key_file = settings->tls_key_file;
+    options.ca_cert_file = settings->tls_ca_cert_file;
+    options.auth_clients = settings->tls_auth_clients;
+    options.protocols = settings->tls_protocols;
+    proxy->tls_context = tls_server_context_new(&options, error, sizeof(error));
+    if (proxy->tls_context == NULL) {
+        log_warning("TLS set-up failed: %s", error);
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens the plaintext port and the TLS port (each unless 0). */
 static int
 proxy_listen(struct proxy *proxy)
 {
     char error[256];
 
-    proxy->listener = network_listen(proxy->base, proxy->settings.bind,
-                                     proxy->settings.port, proxy_accept_callback,
-                                     proxy_accept_error_callback, proxy,
-                                     error, sizeof(error));
-    if (proxy->listener == NULL) {
-        log_warning("%s", error);
-        return -1;
+    if (proxy->settings.port != 0) {
+        proxy->listener = network_listen(proxy->base, proxy->settings.bind,
+                                         proxy->settings.port, proxy_accept_callback,
+                                         proxy_accept_error_callback, proxy,
+                                         error, sizeof(error));
+        if (proxy->listener == NULL) {
+            log_warning("%s", error);
+            return -1;
+        }
+    }
+    if (proxy->settings.tls_port != 0) {
+        proxy->tls_listener = network_listen(proxy->base, proxy->settings.bind,
+                                             proxy->settings.tls_port,
+                                             proxy_tls_accept_callback,
+                                             proxy_accept_error_callback, proxy,
+                                             error, sizeof(error));
+        if (proxy->tls_listener == NULL) {
+            log_warning("%s", error);
+            return -1;
+        }
     }
     return 0;
 }
@@ -359,15 +420,17 @@ proxy_init(struct proxy *proxy)
         log_warning("cannot set up the nodes (out of memory?)");
         return -1;
     }
-    if (proxy_add_events(proxy) != 0 || proxy_listen(proxy) != 0) {
+    if (proxy_setup_tls(proxy) != 0 || proxy_add_events(proxy) != 0 ||
+        proxy_listen(proxy) != 0) {
         return -1;
     }
     for (i = 0; i < proxy->backend_count; i++) {
         proxy_backend_connect(&proxy->backends[i]);
     }
-    log_notice("herd-proxy %s listening on %s:%lld, %d nodes, %lld replicas, "
-               "placement digest %016llx", PROXY_VERSION, proxy->settings.bind,
-               proxy->settings.port, proxy->backend_count, proxy->settings.replicas,
+    log_notice("herd-proxy %s listening on %s port %lld, TLS port %lld, %d nodes, "
+               "%lld replicas, placement digest %016llx", PROXY_VERSION,
+               proxy->settings.bind, proxy->settings.port, proxy->settings.tls_port,
+               proxy->backend_count, proxy->settings.replicas,
                (unsigned long long)proxy->placement.digest);
     return 0;
 }
@@ -403,6 +466,10 @@ proxy_free(struct proxy *proxy)
     if (proxy->listener != NULL) {
         evconnlistener_free(proxy->listener);
     }
+    if (proxy->tls_listener != NULL) {
+        evconnlistener_free(proxy->tls_listener);
+    }
+    tls_context_free(proxy->tls_context);
     if (proxy->cron_event != NULL) {
         event_free(proxy->cron_event);
     }

@@ -47,6 +47,7 @@
 #include "shared/placement.h"
 #include "shared/resp.h"
 #include "shared/slot.h"
+#include "shared/tls.h"
 #include "proxy/settings.h"
 
 #define PROXY_VERSION        "0.1.0"
@@ -207,12 +208,18 @@ void proxy_fragment_failed(struct proxy_fragment *fragment,
 #define PROXY_CLIENT_ON_RESUME_LIST    (1u << 4)
 #define PROXY_CLIENT_WRITE_ARMED       (1u << 5)  /* waiting for EV_WRITE */
 #define PROXY_CLIENT_PROCESSING        (1u << 6)  /* inside process_input */
+#define PROXY_CLIENT_TLS_HANDSHAKE     (1u << 7)  /* TLS: handshake not over */
+#define PROXY_CLIENT_TLS_WANTS_WRITE   (1u << 8)  /* TLS: handshake or read waits
+                                                     for EV_WRITE */
+#define PROXY_CLIENT_TLS_BROKEN        (1u << 9)  /* TLS: failed, no close_notify */
 
-/* One connected client. */
+/* One connected client.  A client of the TLS port has `tls` set: its
+ * bytes go through SSL_read/SSL_write (client.c); NULL for plaintext. */
 struct proxy_client {
     struct connection_info connection_info;  /* id, fd, name, addresses, times */
     struct proxy          *proxy;
     unsigned int           flags;
+    SSL                   *tls;
     struct event          *read_event;
     struct event          *write_event;
     struct evbuffer       *output;
@@ -230,8 +237,10 @@ struct proxy_client {
 
 TAILQ_HEAD(proxy_client_list, proxy_client);
 
+/* A new connection; `tls_context` is NULL on the plaintext port. */
 void proxy_client_accept(struct proxy *proxy, int fd,
-                         const struct sockaddr *address, int address_length);
+                         const struct sockaddr *address, int address_length,
+                         SSL_CTX *tls_context);
 /* Where a reply known right now is written: the output when nothing is
  * pending, else a new finished request's buffer.  Call
  * proxy_client_reply_end() after writing. */
@@ -301,6 +310,7 @@ struct proxy_backend {
     uint64_t               last_read_ms;
     long long              reconnect_delay_ms;
     int                    auth_replies;  /* node-password AUTH replies to skip */
+    int                    handshake_step; /* cluster-secret replies read while CONNECTING */
     struct proxy_backend_stats stats;
     TAILQ_ENTRY(proxy_backend) flush_link;
 };
@@ -379,7 +389,9 @@ struct proxy {
     struct proxy_settings   settings;
     char                    config_file[PATH_MAX];
     struct event_base      *base;
-    struct evconnlistener  *listener;
+    struct evconnlistener  *listener;         /* plaintext port; NULL: port 0 */
+    struct evconnlistener  *tls_listener;     /* tls-port; NULL: no TLS */
+    SSL_CTX                *tls_context;      /* shared/tls.h; NULL: no TLS */
     uint64_t                listener_paused_ms;  /* accept failed (EMFILE); 0: no */
     struct proxy_backend   *backends;         /* settings.nodes order */
     int                     backend_count;
@@ -422,6 +434,8 @@ void proxy_schedule_backend_flush(struct proxy_backend *backend);
 /* Queues a client for writing at the end of this loop turn. */
 void proxy_schedule_client_flush(struct proxy_client *client);
 void proxy_schedule_client_resume(struct proxy_client *client);
+/* Accepts again on every port (after running out of descriptors). */
+void proxy_enable_listeners(struct proxy *proxy);
 /* The node a slot's keys go to (its first replica). */
 static inline struct proxy_backend *
 proxy_backend_for_slot(struct proxy *proxy, unsigned int slot)

@@ -22,6 +22,26 @@ static int settings_set_node(const struct config_option *option, void *target,
 
 #define SETTING(field) offsetof(struct proxy_settings, field)
 
+/* `cluster-secret <text>` (see shared/cluster_secret.h). */
+static int
+settings_set_cluster_secret(const struct config_option *option, void *target,
+                            int argc, char **argv, char *error, size_t error_size)
+{
+    (void)option;
+    return cluster_secret_config(&((struct proxy_settings *)target)->cluster_secret, argc,
+                                 argv, error, error_size);
+}
+
+/* `cluster-secret-file <path>`: the secret is the file's first line. */
+static int
+settings_set_cluster_secret_file(const struct config_option *option, void *target,
+                                 int argc, char **argv, char *error, size_t error_size)
+{
+    (void)option;
+    return cluster_secret_config_file(&((struct proxy_settings *)target)->cluster_secret,
+                                      argc, argv, error, error_size);
+}
+
 /* `requirepass <password>` (see shared/acl.h). */
 static int
 settings_set_requirepass(const struct config_option *option, void *target,
@@ -45,8 +65,8 @@ settings_set_user(const struct config_option *option, void *target,
 const struct config_option proxy_settings_table[] = {
     { "bind", CONFIG_STRING, SETTING(bind), 0, PROXY_HOST_MAX, "127.0.0.1",
       NULL, NULL, "address clients connect to" },
-    { "port", CONFIG_INTEGER, SETTING(port), 1, 65535, "7380",
-      NULL, NULL, "port clients connect to" },
+    { "port", CONFIG_INTEGER, SETTING(port), 0, 65535, "7380",
+      NULL, NULL, "port clients connect to (0: none, TLS only)" },
     { "node", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_node,
       "HOST:PORT [NAME]: a herd-node (repeat the option for each node)" },
     { "replicas", CONFIG_INTEGER, SETTING(replicas), 1, PLACEMENT_MAX_REPLICAS, "3",
@@ -89,6 +109,23 @@ const struct config_option proxy_settings_table[] = {
     { "node-password", CONFIG_STRING, SETTING(node_password), 0,
       PROXY_NODE_PASSWORD_MAX, "", NULL, NULL,
       "password the proxy sends in AUTH to nodes, in clear (empty: no AUTH)" },
+    { "cluster-secret", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_cluster_secret,
+      "shared secret (16+ bytes) the proxy proves to every node before sending requests" },
+    { "cluster-secret-file", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL,
+      settings_set_cluster_secret_file, "read cluster-secret from the first line of this file" },
+    { "tls-port", CONFIG_INTEGER, SETTING(tls_port), 0, 65535, "0",
+      NULL, NULL, "port for TLS clients, beside the plaintext port (0: no TLS)" },
+    { "tls-cert-file", CONFIG_STRING, SETTING(tls_cert_file), 0, PATH_MAX, "",
+      NULL, NULL, "PEM certificate (chain) the proxy presents to TLS clients" },
+    { "tls-key-file", CONFIG_STRING, SETTING(tls_key_file), 0, PATH_MAX, "",
+      NULL, NULL, "PEM private key of tls-cert-file" },
+    { "tls-ca-cert-file", CONFIG_STRING, SETTING(tls_ca_cert_file), 0, PATH_MAX, "",
+      NULL, NULL, "PEM CA certificates that client certificates must be signed by" },
+    { "tls-auth-clients", CONFIG_ENUM, SETTING(tls_auth_clients), 0, 0, "yes",
+      tls_auth_clients_names, NULL,
+      "yes: clients need a certificate from the CA; optional: checked if sent; no" },
+    { "tls-protocols", CONFIG_STRING, SETTING(tls_protocols), 0, TLS_PROTOCOLS_MAX,
+      "TLSv1.2 TLSv1.3", NULL, NULL, "TLS versions accepted: TLSv1.2 and/or TLSv1.3" },
     { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -214,6 +251,39 @@ settings_set_node(const struct config_option *option, void *target,
     return 0;
 }
 
+/* The ports and the TLS options that belong together (the files are
+ * read when the proxy starts). */
+static int
+settings_check_tls(const struct proxy_settings *settings, char *error, size_t error_size)
+{
+    int lowest, highest;
+
+    if (settings->port == 0 && settings->tls_port == 0) {
+        snprintf(error, error_size, "'port' and 'tls-port' are both 0: no port to listen on");
+        return -1;
+    }
+    if (settings->tls_port == 0) {
+        return 0;
+    }
+    if (settings->tls_port == settings->port) {
+        snprintf(error, error_size, "'tls-port' and 'port' are both %lld", settings->port);
+        return -1;
+    }
+    if (settings->tls_cert_file[0] == '\0' || settings->tls_key_file[0] == '\0') {
+        snprintf(error, error_size, "'tls-port' needs 'tls-cert-file' and 'tls-key-file'");
+        return -1;
+    }
+    if (settings->tls_auth_clients != TLS_AUTH_CLIENTS_NO &&
+        settings->tls_ca_cert_file[0] == '\0') {
+        snprintf(error, error_size, "'tls-auth-clients %s' needs 'tls-ca-cert-file' "
+                 "(or set 'tls-auth-clients no')",
+                 tls_auth_clients_names[settings->tls_auth_clients]);
+        return -1;
+    }
+    return tls_parse_protocols(settings->tls_protocols, &lowest, &highest,
+                               error, error_size);
+}
+
 /* Checks that need the whole configuration. */
 static int
 settings_check(const struct proxy_settings *settings, char *error, size_t error_size)
@@ -226,7 +296,7 @@ settings_check(const struct proxy_settings *settings, char *error, size_t error_
         snprintf(error, error_size, "'node-user' needs 'node-password'");
         return -1;
     }
-    return 0;
+    return settings_check_tls(settings, error, error_size);
 }
 
 int
@@ -250,6 +320,7 @@ void
 proxy_settings_free(struct proxy_settings *settings)
 {
     acl_free(&settings->acl);
+    cluster_secret_clear(&settings->cluster_secret);
     free(settings->nodes);
     settings->nodes = NULL;
     settings->node_count = 0;

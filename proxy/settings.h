@@ -7,8 +7,10 @@
 
 #include <limits.h>
 #include "shared/acl.h"
+#include "shared/cluster_secret.h"
 #include "shared/config.h"
 #include "shared/placement.h"
+#include "shared/tls.h"
 
 #define PROXY_HOST_MAX    256
 #define PROXY_ADDRESS_MAX (PROXY_HOST_MAX + 8)
@@ -25,7 +27,7 @@ struct proxy_node_address {
 /* Settings read from the config file and the command line. */
 struct proxy_settings {
     char      bind[PROXY_HOST_MAX];   /* listen address */
-    long long port;                   /* client port */
+    long long port;                   /* client port; 0: no plaintext port */
     struct proxy_node_address *nodes; /* in configuration order */
     int       node_count;
     int       node_capacity;
@@ -46,6 +48,13 @@ struct proxy_settings {
     struct acl acl;                   /* requirepass and user lines: clients */
     char      node_user[ACL_USER_NAME_MAX];           /* AUTH to nodes as; "": default */
     char      node_password[PROXY_NODE_PASSWORD_MAX]; /* "": nodes need no AUTH */
+    struct cluster_secret cluster_secret; /* length 0: none; else proved to every node */
+    long long tls_port;                   /* TLS client port; 0: none */
+    char      tls_cert_file[PATH_MAX];    /* PEM certificate chain */
+    char      tls_key_file[PATH_MAX];     /* PEM private key */
+    char      tls_ca_cert_file[PATH_MAX]; /* CAs of client certificates */
+    int       tls_auth_clients;           /* enum tls_auth_clients */
+    char      tls_protocols[TLS_PROTOCOLS_MAX];  /* "TLSv1.2 TLSv1.3" */
 };
 
 /* The option table (ends with a NULL name). */

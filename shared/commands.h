@@ -187,7 +187,10 @@
     X(COMMAND,     "command",    -1, COMMAND_LOADING|COMMAND_STALE|COMMAND_CONNECTION, 0, 0, 0, "@slow @connection", "server", "Get array of Redis command details") \
     X(INFO,        "info",       -1, COMMAND_LOADING|COMMAND_STALE, 0, 0, 0, "@slow @dangerous", "server", "Get information and statistics about the server") \
     X(TIME,        "time",        1, COMMAND_LOADING|COMMAND_STALE|COMMAND_FAST, 0, 0, 0, "@fast", "server", "Return the current server time") \
-    X(ACL,         "acl",        -2, COMMAND_CONNECTION, 0, 0, 0, "@slow", "server", "A container for Access List Control commands")
+    X(ACL,         "acl",        -2, COMMAND_CONNECTION, 0, 0, 0, "@slow", "server", "A container for Access List Control commands") \
+    /* cluster-internal (shared/cluster_secret.h): hidden from COMMAND, never forwarded by the proxy */ \
+    X(HERD_CHALLENGE, "herd.challenge", 1, COMMAND_INTERNAL|COMMAND_NOAUTH|COMMAND_FAST, 0, 0, 0, "@fast @connection", "server", "Start a cluster-secret proof: returns a fresh nonce") \
+    X(HERD_PROVE,     "herd.prove",     3, COMMAND_INTERNAL|COMMAND_NOAUTH|COMMAND_FAST, 0, 0, 0, "@fast @connection", "server", "Prove the cluster secret: HMAC of the nonce and the role")
 
 /* One identifier per command. */
 enum command_id {
