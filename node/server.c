@@ -54,6 +54,14 @@
  * refused commands, close the connection.  Requests pipelined behind a
  * failed HERD.PROVE are never run (the client is closing).  After the
  * proof, AUTH and ACL apply as to any client.
+ *
+ * TLS.  With tls-port set, a second listener takes TLS connections: each
+ * client's bufferevent is an OpenSSL one (libevent's bufferevent_openssl)
+ * accepting the handshake, with the tls-* context of shared/tls.h; with
+ * tls-auth-clients yes a peer without a certificate signed by
+ * tls-ca-cert-file fails the handshake and is closed.  Such a client
+ * (CLIENT_TLS) never has its replies written straight to the socket:
+ * they always go through the bufferevent, which encrypts them.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -63,9 +71,11 @@
 #include <unistd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <openssl/err.h>
 #include "shared/clock.h"
 #include "shared/commands.h"
 #include "shared/connection.h"
@@ -91,6 +101,7 @@
 #define MAX_CLIENTS_MESSAGE  "-ERR max number of clients reached\r\n"
 
 static void client_process_input(struct client *c);
+static void server_resume_listeners(struct server *server);
 static int client_flush(struct client *c);
 
 /* Pages of deleted collections the cron removes per cycle (hz per second). */
@@ -115,10 +126,7 @@ client_free(struct client *c)
     connection_release(&c->connection_info);
     free(c);
     server->client_count--;
-    if (server->listener_paused && server->listener != NULL) {
-        evconnlistener_enable(server->listener);
-        server->listener_paused = 0;
-    }
+    server_resume_listeners(server);
 }
 
 void
@@ -351,7 +359,7 @@ client_flush(struct client *c)
     if (c->flags & CLIENT_WAITING_COMMIT) {
         return 0;
     }
-    if (evbuffer_get_length(output) == 0) {
+    if (evbuffer_get_length(output) == 0 && !(c->flags & CLIENT_TLS)) {
         while (evbuffer_get_length(c->reply) > 0 &&
                evbuffer_write(c->reply, c->connection_info.fd) > 0) {
         }
@@ -413,11 +421,30 @@ client_write_callback(struct bufferevent *connection, void *argument)
     }
 }
 
+/* Logs why a TLS client failed (a refused certificate, most often). */
+static void
+client_log_tls_error(struct client *c)
+{
+    unsigned long code = bufferevent_get_openssl_error(c->connection);
+    char reason[256];
+
+    if (code == 0) {
+        return;
+    }
+    ERR_error_string_n(code, reason, sizeof(reason));
+    while (bufferevent_get_openssl_error(c->connection) != 0) {
+    }
+    log_verbose("TLS error with client %s: %s", c->connection_info.address, reason);
+}
+
 static void
 client_event_callback(struct bufferevent *connection, short events, void *argument)
 {
     struct client *c = argument;
 
+    if ((c->flags & CLIENT_TLS) && (events & BEV_EVENT_ERROR)) {
+        client_log_tls_error(c);
+    }
     if (events & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
         log_debug("Client closed connection %s", c->connection_info.address);
         client_free(c);
@@ -435,8 +462,41 @@ client_auth_done(struct connection_info *connection, int verified)
     client_process_input(c);
 }
 
+/* The client's bufferevent: a plain socket one, or with `tls` a TLS one
+ * that starts by accepting the handshake.  Closes fd on failure. */
+static struct bufferevent *
+client_new_connection(struct server *server, evutil_socket_t fd, int tls)
+{
+    struct bufferevent *connection;
+    SSL *ssl;
+
+    if (!tls) {
+        connection = bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        if (connection == NULL) {
+            evutil_closesocket(fd);
+        }
+        return connection;
+    }
+    ssl = tls_connection_new(server->tls_context, fd);
+    if (ssl == NULL) {
+        evutil_closesocket(fd);
+        return NULL;
+    }
+    /* Freeing it frees the SSL and closes the socket. */
+    connection = bufferevent_openssl_socket_new(server->base, fd, ssl,
+                                                BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE);
+    if (connection == NULL) {
+        SSL_free(ssl);
+        evutil_closesocket(fd);
+        return NULL;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(connection, 1);
+    return connection;
+}
+
 static struct client *
-client_create(struct server *server, evutil_socket_t fd)
+client_create(struct server *server, evutil_socket_t fd, int tls)
 {
     struct resp_limits limits;
     struct client *c = calloc(1, sizeof(*c));
@@ -445,11 +505,13 @@ client_create(struct server *server, evutil_socket_t fd)
         evutil_closesocket(fd);
         return NULL;
     }
-    c->connection = bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->connection = client_new_connection(server, fd, tls);
     if (c->connection == NULL) {
-        evutil_closesocket(fd);
         free(c);
         return NULL;
+    }
+    if (tls) {
+        c->flags |= CLIENT_TLS;
     }
     bufferevent_priority_set(c->connection, PRIORITY_IO);
     c->reply = evbuffer_new();
@@ -526,22 +588,37 @@ client_describe(struct client *c, struct evbuffer *out)
  * Listener
  * ------------------------------------------------------------------------ */
 
+/* Takes a new connection (`tls`: from tls-port), unless maxclients is
+ * reached (a plaintext peer is told why; a TLS one cannot be). */
 static void
-accept_callback(struct evconnlistener *listener, evutil_socket_t fd,
-                struct sockaddr *address, int address_length, void *argument)
+server_accept(struct server *server, evutil_socket_t fd, int tls)
 {
-    struct server *server = argument;
-
     if ((long long)server->client_count >= server->settings.maxclients) {
-        (void)!write(fd, MAX_CLIENTS_MESSAGE, sizeof(MAX_CLIENTS_MESSAGE) - 1);
+        if (!tls) {
+            (void)!write(fd, MAX_CLIENTS_MESSAGE, sizeof(MAX_CLIENTS_MESSAGE) - 1);
+        }
         evutil_closesocket(fd);
         server->stats.rejected_connections++;
         return;
     }
     (void)network_set_nodelay(fd);
-    if (client_create(server, fd) != NULL) {
+    if (client_create(server, fd, tls) != NULL) {
         server->stats.connections_received++;
     }
+}
+
+static void
+accept_callback(struct evconnlistener *listener, evutil_socket_t fd,
+                struct sockaddr *address, int address_length, void *argument)
+{
+    server_accept(argument, fd, 0);
+}
+
+static void
+tls_accept_callback(struct evconnlistener *listener, evutil_socket_t fd,
+                    struct sockaddr *address, int address_length, void *argument)
+{
+    server_accept(argument, fd, 1);
 }
 
 /* accept() failed (EMFILE, ENFILE, ...): stop accepting until the cron or
@@ -562,13 +639,69 @@ accept_error_callback(struct evconnlistener *listener, void *argument)
     server->listener_paused = 1;
 }
 
+/* Re-enables listeners paused by an accept failure. */
+static void
+server_resume_listeners(struct server *server)
+{
+    if (!server->listener_paused) {
+        return;
+    }
+    if (server->listener != NULL) {
+        evconnlistener_enable(server->listener);
+    }
+    if (server->tls_listener != NULL) {
+        evconnlistener_enable(server->tls_listener);
+    }
+    server->listener_paused = 0;
+}
+
+/* Builds the TLS context from the tls-* options (when tls-port is set). */
+static int
+server_setup_tls(struct server *server, char *error, size_t error_size)
+{
+    const struct node_settings *settings = &server->settings;
+    struct tls_options options;
+    char reason[PATH_MAX + 512];
+
+    if (settings->tls_port == 0) {
+        return 0;
+    }
+    memset(&options, 0, sizeof(options));
+    options.cert_file = settings->tls_cert_file;
+    options.key_file = settings->tls_key_file;
+    options.ca_cert_file = settings->tls_ca_cert_file;
+    options.auth_clients = settings->tls_auth_clients;
+    options.protocols = settings->tls_protocols;
+    server->tls_context = tls_server_context_new(&options, reason, sizeof(reason));
+    if (server->tls_context == NULL) {
+        snprintf(error, error_size, "TLS set-up failed: %s", reason);
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens the plaintext port and the TLS port (each unless 0). */
 static int
 server_listen(struct server *server, char *error, size_t error_size)
 {
-    server->listener = network_listen(server->base, server->settings.bind,
-                                      server->settings.port, accept_callback,
-                                      accept_error_callback, server, error, error_size);
-    return server->listener != NULL ? 0 : -1;
+    if (server->settings.port != 0) {
+        server->listener = network_listen(server->base, server->settings.bind,
+                                          server->settings.port, accept_callback,
+                                          accept_error_callback, server, error, error_size);
+        if (server->listener == NULL) {
+            return -1;
+        }
+    }
+    if (server->settings.tls_port != 0) {
+        server->tls_listener = network_listen(server->base, server->settings.bind,
+                                              server->settings.tls_port, tls_accept_callback,
+                                              accept_error_callback, server,
+                                              error, error_size);
+        if (server->tls_listener == NULL) {
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -642,10 +775,7 @@ cron_callback(evutil_socket_t fd, short events, void *argument)
         log_warning("reclaim: sweeping released collection pages failed; will retry");
     }
     close_idle_clients(server, monotonic_milliseconds());
-    if (server->listener_paused && server->listener != NULL) {
-        evconnlistener_enable(server->listener);
-        server->listener_paused = 0;
-    }
+    server_resume_listeners(server);
 }
 
 static void
@@ -713,18 +843,20 @@ static void
 server_log_ready(struct server *server)
 {
     if (server->load.previous_stop_clean) {
-        log_notice("herd-node %s ready: port %lld, dir %s, node-index %lld, fsync %s; "
-                   "%lld keys (%lld with expiry) loaded in %llu ms after a clean stop",
-                   HERD_VERSION, server->settings.port, server->settings.dir,
+        log_notice("herd-node %s ready: port %lld, TLS port %lld, dir %s, node-index %lld, "
+                   "fsync %s; %lld keys (%lld with expiry) loaded in %llu ms after a clean stop",
+                   HERD_VERSION, server->settings.port, server->settings.tls_port,
+                   server->settings.dir,
                    server->settings.node_index,
                    storage_fsync_policy_name(server->settings.fsync),
                    db_size(server), db_expires_count(server),
                    (unsigned long long)server->load.duration_ms);
     } else {
-        log_notice("herd-node %s ready: port %lld, dir %s, node-index %lld, fsync %s; "
-                   "recovered after an unclean stop: %llu records validated, %llu "
+        log_notice("herd-node %s ready: port %lld, TLS port %lld, dir %s, node-index %lld, "
+                   "fsync %s; recovered after an unclean stop: %llu records validated, %llu "
                    "corrupt dropped, %lld keys (%lld with expiry) in %llu ms",
-                   HERD_VERSION, server->settings.port, server->settings.dir,
+                   HERD_VERSION, server->settings.port, server->settings.tls_port,
+                   server->settings.dir,
                    server->settings.node_index,
                    storage_fsync_policy_name(server->settings.fsync),
                    (unsigned long long)server->load.records,
@@ -752,6 +884,7 @@ server_init(struct server *server, char *error, size_t error_size)
     server->auth_worker = auth_worker_start(server->base, error, error_size);
     if (server->auth_worker == NULL ||
         server_create_events(server, error, error_size) != 0 ||
+        server_setup_tls(server, error, error_size) != 0 ||
         server_listen(server, error, error_size) != 0 ||
         db_open(server, error, error_size) != 0) {
         return -1;
@@ -797,6 +930,10 @@ server_close(struct server *server, int clean)
         evconnlistener_free(server->listener);
         server->listener = NULL;
     }
+    if (server->tls_listener != NULL) {
+        evconnlistener_free(server->tls_listener);
+        server->tls_listener = NULL;
+    }
     if (server->storage != NULL) {
         server_commit_batch(server);
     }
@@ -814,6 +951,8 @@ server_close(struct server *server, int clean)
     }
     auth_worker_stop(server->auth_worker);
     server->auth_worker = NULL;
+    tls_context_free(server->tls_context);
+    server->tls_context = NULL;
     server_free_events(server);
     if (server->base != NULL) {
         event_base_free(server->base);

@@ -19,6 +19,7 @@
 #include "shared/clock.h"
 #include "shared/commands.h"
 #include "shared/connection.h"
+#include "shared/tls.h"
 
 #ifndef HERD_VERSION
 #define HERD_VERSION "0.1.0"
@@ -55,6 +56,12 @@ struct node_settings {
     char      pidfile[PATH_MAX];
     struct acl acl;                   /* requirepass and user lines */
     struct cluster_secret cluster_secret; /* length 0: none; else peers must prove it */
+    long long tls_port;                   /* TLS port; 0: none */
+    char      tls_cert_file[PATH_MAX];    /* PEM certificate chain */
+    char      tls_key_file[PATH_MAX];     /* PEM private key */
+    char      tls_ca_cert_file[PATH_MAX]; /* CAs of peer (proxy, client) certificates */
+    int       tls_auth_clients;           /* enum tls_auth_clients */
+    char      tls_protocols[TLS_PROTOCOLS_MAX];  /* "TLSv1.2 TLSv1.3" */
 };
 
 /* Client flags. */
@@ -63,6 +70,7 @@ struct node_settings {
 #define CLIENT_CLOSING           (1u << 2)  /* freed when output drains */
 #define CLIENT_OUTPUT_PAUSED     (1u << 3)  /* output over the soft limit: not reading */
 #define CLIENT_CLUSTER_MEMBER    (1u << 4)  /* proved the cluster secret */
+#define CLIENT_TLS               (1u << 5)  /* came in on tls-port: bytes go through SSL */
 
 /* Commands refused before the cluster-secret proof before the node closes
  * the connection. */
@@ -126,7 +134,9 @@ struct server {
     struct node_settings  settings;
     char                  config_file[PATH_MAX];
     struct event_base    *base;
-    struct evconnlistener *listener;
+    struct evconnlistener *listener;       /* port; NULL when 0 */
+    struct evconnlistener *tls_listener;   /* tls-port; NULL when 0 */
+    SSL_CTX              *tls_context;     /* shared/tls.h; NULL without tls-port */
     struct storage       *storage;
     struct hlc            clock;
     struct client_list    clients;

@@ -64,8 +64,8 @@ static const char *const loglevel_names[] = { "debug", "verbose", "notice", "war
 const struct config_option node_config_options[] = {
     { "bind", CONFIG_STRING, FIELD(bind), 0, sizeof(((struct node_settings *)0)->bind),
       "127.0.0.1", NULL, NULL, "address to listen on for clients" },
-    { "port", CONFIG_INTEGER, FIELD(port), 1, 65535,
-      "7379", NULL, NULL, "TCP port for clients" },
+    { "port", CONFIG_INTEGER, FIELD(port), 0, 65535,
+      "7379", NULL, NULL, "TCP port for clients (0: none, TLS only)" },
     { "dir", CONFIG_STRING, FIELD(dir), 0, sizeof(((struct node_settings *)0)->dir),
       ".", NULL, NULL, "data directory (data.tch, LOCK, clean-shutdown)" },
     { "node-index", CONFIG_INTEGER, FIELD(node_index), 0, 65535,
@@ -110,8 +110,54 @@ const struct config_option node_config_options[] = {
       "shared secret (16+ bytes) every proxy and node must prove before talking to this node" },
     { "cluster-secret-file", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL,
       settings_set_cluster_secret_file, "read cluster-secret from the first line of this file" },
+    { "tls-port", CONFIG_INTEGER, FIELD(tls_port), 0, 65535, "0",
+      NULL, NULL, "port for TLS peers (proxies, clients), beside the plaintext port (0: no TLS)" },
+    { "tls-cert-file", CONFIG_STRING, FIELD(tls_cert_file), 0, PATH_MAX, "",
+      NULL, NULL, "PEM certificate (chain) the node presents to TLS peers" },
+    { "tls-key-file", CONFIG_STRING, FIELD(tls_key_file), 0, PATH_MAX, "",
+      NULL, NULL, "PEM private key of tls-cert-file" },
+    { "tls-ca-cert-file", CONFIG_STRING, FIELD(tls_ca_cert_file), 0, PATH_MAX, "",
+      NULL, NULL, "PEM CA certificates that peer (proxy, client) certificates must be signed by" },
+    { "tls-auth-clients", CONFIG_ENUM, FIELD(tls_auth_clients), 0, 0, "yes",
+      tls_auth_clients_names, NULL,
+      "yes: peers need a certificate from the CA; optional: checked if sent; no" },
+    { "tls-protocols", CONFIG_STRING, FIELD(tls_protocols), 0, TLS_PROTOCOLS_MAX,
+      "TLSv1.2 TLSv1.3", NULL, NULL, "TLS versions accepted: TLSv1.2 and/or TLSv1.3" },
     { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
+
+/* The ports and the TLS options that belong together (the files are
+ * read when the node starts). */
+static int
+settings_check_tls(const struct node_settings *settings, char *error, size_t error_size)
+{
+    int lowest, highest;
+
+    if (settings->port == 0 && settings->tls_port == 0) {
+        snprintf(error, error_size, "'port' and 'tls-port' are both 0: no port to listen on");
+        return -1;
+    }
+    if (settings->tls_port == 0) {
+        return 0;
+    }
+    if (settings->tls_port == settings->port) {
+        snprintf(error, error_size, "'tls-port' and 'port' are both %lld", settings->port);
+        return -1;
+    }
+    if (settings->tls_cert_file[0] == '\0' || settings->tls_key_file[0] == '\0') {
+        snprintf(error, error_size, "'tls-port' needs 'tls-cert-file' and 'tls-key-file'");
+        return -1;
+    }
+    if (settings->tls_auth_clients != TLS_AUTH_CLIENTS_NO &&
+        settings->tls_ca_cert_file[0] == '\0') {
+        snprintf(error, error_size, "'tls-auth-clients %s' needs 'tls-ca-cert-file' "
+                 "(or set 'tls-auth-clients no')",
+                 tls_auth_clients_names[settings->tls_auth_clients]);
+        return -1;
+    }
+    return tls_parse_protocols(settings->tls_protocols, &lowest, &highest,
+                               error, error_size);
+}
 
 int
 node_settings_load(struct node_settings *settings, const char *config_file,
@@ -122,8 +168,11 @@ node_settings_load(struct node_settings *settings, const char *config_file,
         snprintf(error, error_size, "out of memory");
         return -1;
     }
-    return process_load_settings(node_config_options, settings, config_file, argc, argv,
-                                 first, error, error_size);
+    if (process_load_settings(node_config_options, settings, config_file, argc, argv,
+                              first, error, error_size) != 0) {
+        return -1;
+    }
+    return settings_check_tls(settings, error, error_size);
 }
 
 void

@@ -26,6 +26,22 @@
  * like a failed connect: logged once, requests fail as "unavailable", and
  * reconnects back off.
  *
+ * With node-tls, the connection is TLS (shared/tls.h, non-blocking
+ * OpenSSL steps on the raw socket): once connect() finished, the TLS
+ * handshake runs while the backend is CONNECTING (`tls_handshaking`); the
+ * node must present a certificate signed by node-tls-ca-cert-file that
+ * names the host of its `node` line (IP SAN for an address, DNS SAN for a
+ * name), and the proxy presents node-tls-cert-file.  Every byte then goes
+ * through SSL_read/SSL_write; a read that needs the socket writable (or a
+ * write that needs it readable) is resumed by the other event.  Under TLS
+ * 1.3 the node judges the proxy's certificate only after the client side
+ * of the handshake is over, so without a cluster secret the proxy still
+ * waits for one reply before it counts the node as connected: it sends a
+ * PING (handshake_step 2; any reply, even -NOAUTH, will do, but the
+ * refusal of a node that wants a cluster secret closes the connection).  A failed
+ * handshake or verification is logged and closes the connection like a
+ * failed connect.
+ *
  * When the connection fails, every outstanding fragment fails with the
  * reason, and the proxy reconnects after node-reconnect-interval, doubling
  * the wait while the node stays down (up to PROXY_RECONNECT_MAX_MS).
@@ -48,6 +64,10 @@
 /* Bytes asked of the socket per read; more while a long reply streams. */
 #define BACKEND_READ_SIZE       (16 * 1024)
 #define BACKEND_READ_SIZE_LARGE (256 * 1024)
+/* Most bytes handed to one SSL_write (one TLS record holds 16 KB). */
+#define BACKEND_TLS_WRITE_SIZE  (16 * 1024)
+/* handshake_step while waiting for the reply to the TLS probe (PING). */
+#define BACKEND_STEP_TLS_PROBE  2
 /* A forwarded reply is passed on before its end once this much is in. */
 #define BACKEND_STREAM_THRESHOLD (64 * 1024)
 /* Largest piece fed to redisReader at once. */
@@ -115,10 +135,17 @@ proxy_backend_init(struct proxy *proxy, struct proxy_backend *backend, int index
     return 0;
 }
 
-/* Closes the socket and its events. */
+/* Closes the socket and its events (and its TLS state). */
 static void
 backend_close_socket(struct proxy_backend *backend)
 {
+    if (backend->tls != NULL) {
+        tls_connection_free(backend->tls, !backend->tls_handshaking);
+        backend->tls = NULL;
+    }
+    backend->tls_handshaking = 0;
+    backend->tls_read_wants_write = 0;
+    backend->tls_write_wants_read = 0;
     if (backend->read_event != NULL) {
         event_free(backend->read_event);
         backend->read_event = NULL;
@@ -320,25 +347,80 @@ proxy_backend_enqueue(struct proxy_backend *backend, struct proxy_fragment *frag
     proxy_schedule_backend_flush(backend);
 }
 
+/* Arms or disarms the write event. */
+static void
+backend_want_write(struct proxy_backend *backend, int wanted)
+{
+    if (wanted && !backend->write_armed) {
+        backend->write_armed = 1;
+        event_add(backend->write_event, NULL);
+    } else if (!wanted && backend->write_armed) {
+        backend->write_armed = 0;
+        event_del(backend->write_event);
+    }
+}
+
+/* Writes the front of `buffer` through TLS until it is empty or the
+ * connection would block (then tls_write_wants_read says which event
+ * resumes it).  Returns 0 when all was written, 1 when it would block,
+ * -1 with a reason when the connection broke. */
+static int
+backend_tls_write(struct proxy_backend *backend, struct evbuffer *buffer,
+                  char *reason, size_t reason_size)
+{
+    enum tls_status status;
+    unsigned char *data;
+    size_t length, written;
+
+    backend->tls_write_wants_read = 0;
+    while ((length = evbuffer_get_length(buffer)) > 0) {
+        /* Never shorter than the previous attempt: OpenSSL's retry rule. */
+        length = length < BACKEND_TLS_WRITE_SIZE ? length : BACKEND_TLS_WRITE_SIZE;
+        data = evbuffer_pullup(buffer, (ev_ssize_t)length);
+        if (data == NULL) {
+            snprintf(reason, reason_size, "out of memory");
+            return -1;
+        }
+        status = tls_write(backend->tls, data, length, &written, reason, reason_size);
+        if (status == TLS_DONE) {
+            evbuffer_drain(buffer, written);
+            continue;
+        }
+        if (status == TLS_WANT_WRITE) {
+            return 1;
+        }
+        if (status == TLS_WANT_READ) {
+            backend->tls_write_wants_read = 1;
+            return 1;
+        }
+        if (status == TLS_CLOSED) {
+            snprintf(reason, reason_size, "connection closed by the node");
+        }
+        return -1;
+    }
+    return 0;
+}
+
 /* Writes what the socket takes.  Returns 0, or -1 after closing. */
 static int
 backend_write(struct proxy_backend *backend)
 {
-    if (evbuffer_get_length(backend->output) > 0 &&
-        evbuffer_write(backend->output, backend->fd) < 0 &&
-        errno != EAGAIN && errno != EINTR) {
+    char reason[256];
+    int waiting;
+
+    if (backend->tls != NULL) {
+        if (backend_tls_write(backend, backend->output, reason, sizeof(reason)) < 0) {
+            backend_close(backend, PROXY_NODE_UNAVAILABLE, reason);
+            return -1;
+        }
+    } else if (evbuffer_get_length(backend->output) > 0 &&
+               evbuffer_write(backend->output, backend->fd) < 0 &&
+               errno != EAGAIN && errno != EINTR) {
         backend_close(backend, PROXY_NODE_UNAVAILABLE, strerror(errno));
         return -1;
     }
-    if (evbuffer_get_length(backend->output) > 0) {
-        if (!backend->write_armed) {
-            backend->write_armed = 1;
-            event_add(backend->write_event, NULL);
-        }
-    } else if (backend->write_armed) {
-        backend->write_armed = 0;
-        event_del(backend->write_event);
-    }
+    waiting = evbuffer_get_length(backend->output) > 0 && !backend->tls_write_wants_read;
+    backend_want_write(backend, waiting || backend->tls_read_wants_write);
     return 0;
 }
 
@@ -415,6 +497,20 @@ backend_auth_reply(struct proxy_backend *backend, size_t length)
 static int
 backend_send_handshake(struct proxy_backend *backend, struct evbuffer *request)
 {
+    char reason[256], message[320];
+    int result;
+
+    if (backend->tls != NULL) {
+        result = backend_tls_write(backend, request, reason, sizeof(reason));
+        if (result != 0) {
+            /* Under TLS 1.3 a node's refusal of our certificate shows here. */
+            snprintf(message, sizeof(message), "cannot send the handshake over TLS: %s",
+                     result > 0 ? "the connection would block" : reason);
+            backend_close(backend, PROXY_NODE_UNAVAILABLE, message);
+            return -1;
+        }
+        return 0;
+    }
     while (evbuffer_get_length(request) > 0) {
         if (evbuffer_write(request, backend->fd) <= 0) {
             if (errno == EINTR) {
@@ -445,6 +541,26 @@ backend_start_handshake(struct proxy_backend *backend)
     event_add(backend->read_event, NULL);
     evbuffer_add_printf(request, "*1\r\n");
     add_argument(request, "HERD.CHALLENGE");
+    backend_send_handshake(backend, request);
+    evbuffer_free(request);
+}
+
+/* Sends PING over a fresh TLS connection (no cluster secret): its reply
+ * shows that the node accepted the proxy's certificate. */
+static void
+backend_start_tls_probe(struct proxy_backend *backend)
+{
+    struct evbuffer *request = evbuffer_new();
+
+    if (request == NULL) {
+        backend_close(backend, PROXY_NODE_UNAVAILABLE, "out of memory");
+        return;
+    }
+    backend_want_write(backend, 0);
+    backend->handshake_step = BACKEND_STEP_TLS_PROBE;
+    event_add(backend->read_event, NULL);
+    evbuffer_add_printf(request, "*1\r\n");
+    add_argument(request, "PING");
     backend_send_handshake(backend, request);
     evbuffer_free(request);
 }
@@ -499,6 +615,8 @@ backend_handshake_refused(struct proxy_backend *backend, const char *step,
 }
 
 static void backend_connected(struct proxy_backend *backend);
+static void backend_start_tls(struct proxy_backend *backend);
+static void backend_transport_ready(struct proxy_backend *backend);
 static redisReply *backend_parse_reply(struct proxy_backend *backend, size_t length);
 
 /* Reads the handshake's replies (nothing else can arrive before the
@@ -528,7 +646,15 @@ backend_handshake_input(struct proxy_backend *backend)
             backend_close(backend, PROXY_NODE_INVALID_REPLY, "invalid reply in the handshake");
             return;
         }
-        if (backend->handshake_step == 0 && reply->type == REDIS_REPLY_STRING) {
+        if (backend->handshake_step == BACKEND_STEP_TLS_PROBE &&
+            reply->type == REDIS_REPLY_ERROR &&
+            strcmp(reply->str, CLUSTER_NOT_MEMBER_ERROR) == 0) {
+            backend_close(backend, PROXY_NODE_UNAVAILABLE, "the node requires a cluster "
+                          "secret (set the same cluster-secret on the proxy)");
+        } else if (backend->handshake_step == BACKEND_STEP_TLS_PROBE) {
+            backend->handshake_step = 0;
+            backend_connected(backend);
+        } else if (backend->handshake_step == 0 && reply->type == REDIS_REPLY_STRING) {
             backend_send_proof(backend, reply->str, reply->len);
         } else if (backend->handshake_step == 0) {
             backend_handshake_refused(backend, "HERD.CHALLENGE", reply);
@@ -540,6 +666,65 @@ backend_handshake_input(struct proxy_backend *backend)
         }
         freeReplyObject(reply);
     }
+}
+
+/* The transport is up (TCP, then TLS if any): the cluster-secret proof,
+ * or the TLS probe, or straight to connected. */
+static void
+backend_transport_ready(struct proxy_backend *backend)
+{
+    if (cluster_secret_configured(&backend->proxy->settings.cluster_secret)) {
+        backend_start_handshake(backend);
+    } else if (backend->tls != NULL) {
+        backend_start_tls_probe(backend);
+    } else {
+        backend_connected(backend);
+    }
+}
+
+/* One step of the TLS handshake; waits for the event it needs. */
+static void
+backend_tls_handshake(struct proxy_backend *backend)
+{
+    char reason[256], message[320];
+
+    switch (tls_handshake(backend->tls, reason, sizeof(reason))) {
+    case TLS_DONE:
+        backend->tls_handshaking = 0;
+        log_verbose("node %s (%s): TLS handshake done (%s)", backend->node->name,
+                    backend->node->address, SSL_get_version(backend->tls));
+        backend_transport_ready(backend);
+        return;
+    case TLS_WANT_READ:
+        backend_want_write(backend, 0);
+        event_add(backend->read_event, NULL);
+        return;
+    case TLS_WANT_WRITE:
+        backend_want_write(backend, 1);
+        return;
+    case TLS_CLOSED:
+        snprintf(reason, sizeof(reason), "connection closed by the node");
+        break;
+    default:
+        break;
+    }
+    snprintf(message, sizeof(message), "TLS handshake failed: %s", reason);
+    backend_close(backend, PROXY_NODE_UNAVAILABLE, message);
+}
+
+/* connect() is over: starts the TLS handshake, checking the node's
+ * certificate against the host of its `node` line. */
+static void
+backend_start_tls(struct proxy_backend *backend)
+{
+    backend->tls = tls_client_connection_new(backend->proxy->node_tls_context, backend->fd,
+                                             backend->node->host);
+    if (backend->tls == NULL) {
+        backend_close(backend, PROXY_NODE_UNAVAILABLE, "cannot start TLS");
+        return;
+    }
+    backend->tls_handshaking = 1;
+    backend_tls_handshake(backend);
 }
 
 /* The non-blocking connect finished, well or badly. */
@@ -556,11 +741,11 @@ backend_connect_finished(struct proxy_backend *backend)
         backend_close(backend, PROXY_NODE_UNAVAILABLE, strerror(error));
         return;
     }
-    if (cluster_secret_configured(&backend->proxy->settings.cluster_secret)) {
-        backend_start_handshake(backend);
+    if (backend->proxy->node_tls_context != NULL) {
+        backend_start_tls(backend);
         return;
     }
-    backend_connected(backend);
+    backend_transport_ready(backend);
 }
 
 /* The connection is ready for requests (after the cluster-secret proof,
@@ -589,11 +774,23 @@ backend_write_callback(evutil_socket_t fd, short what, void *argument)
 
     (void)fd;
     (void)what;
-    if (backend->state == PROXY_BACKEND_CONNECTING) {
+    if (backend->tls_handshaking) {
+        backend_tls_handshake(backend);
+        return;
+    }
+    if (backend->state == PROXY_BACKEND_CONNECTING && backend->tls == NULL) {
         backend_connect_finished(backend);
         return;
     }
-    backend_write(backend);
+    if (backend->tls_read_wants_write) {
+        backend->tls_read_wants_write = 0;
+        backend_want_write(backend, 0);
+        backend_read_callback(backend->fd, EV_READ, backend);
+    }
+    /* Nothing queued goes out before the handshake is over. */
+    if (backend->state == PROXY_BACKEND_CONNECTED) {
+        backend_write(backend);
+    }
 }
 
 /* Parses the first `length` bytes of the input (exactly one reply) with
@@ -755,19 +952,102 @@ backend_process_input(struct proxy_backend *backend)
     }
 }
 
+/* Bytes to ask for in one read. */
+static size_t
+backend_read_size(const struct proxy_backend *backend)
+{
+    if (backend->framer.offset > 0 || backend->framer.bulk_remaining > BACKEND_READ_SIZE) {
+        return BACKEND_READ_SIZE_LARGE;
+    }
+    return BACKEND_READ_SIZE;
+}
+
+/* Hands freshly read input to the handshake or to the fragments. */
+static void
+backend_input_arrived(struct proxy_backend *backend)
+{
+    backend->last_read_ms = monotonic_milliseconds();
+    if (backend->state == PROXY_BACKEND_CONNECTING) {
+        backend_handshake_input(backend);
+        return;
+    }
+    backend_process_input(backend);
+}
+
+/* Reads one piece through TLS.  Returns 1 when bytes arrived, 0 when it
+ * must wait for an event, -1 after closing. */
+static int
+backend_tls_read_once(struct proxy_backend *backend)
+{
+    struct evbuffer_iovec vector;
+    enum tls_status status;
+    char reason[256];
+    size_t received = 0;
+
+    if (evbuffer_reserve_space(backend->input, (ev_ssize_t)backend_read_size(backend),
+                               &vector, 1) != 1) {
+        backend_close(backend, PROXY_NODE_UNAVAILABLE, "out of memory");
+        return -1;
+    }
+    status = tls_read(backend->tls, vector.iov_base, vector.iov_len, &received,
+                      reason, sizeof(reason));
+    if (status == TLS_DONE) {
+        vector.iov_len = received;
+        evbuffer_commit_space(backend->input, &vector, 1);
+        return 1;
+    }
+    if (status == TLS_WANT_READ) {
+        return 0;
+    }
+    if (status == TLS_WANT_WRITE) {
+        backend->tls_read_wants_write = 1;
+        backend_want_write(backend, 1);
+        return 0;
+    }
+    if (status == TLS_CLOSED) {
+        snprintf(reason, sizeof(reason), "connection closed by the node");
+    }
+    backend_close(backend, PROXY_NODE_UNAVAILABLE, reason);
+    return -1;
+}
+
+/* The socket is readable on a TLS connection: the handshake, or replies
+ * (also those OpenSSL already decrypted), then a write that waited. */
+static void
+backend_tls_read(struct proxy_backend *backend)
+{
+    int result;
+
+    if (backend->tls_handshaking) {
+        backend_tls_handshake(backend);
+        return;
+    }
+    do {
+        result = backend_tls_read_once(backend);
+        if (result <= 0) {
+            break;
+        }
+        backend_input_arrived(backend);
+    } while (backend->tls != NULL && tls_has_pending(backend->tls));
+    if (backend->tls != NULL && backend->tls_write_wants_read) {
+        backend_write(backend);
+    }
+}
+
 static void
 backend_read_callback(evutil_socket_t fd, short what, void *argument)
 {
     struct proxy_backend *backend = argument;
     struct evbuffer_iovec vector[2];
     struct iovec io[2];
-    size_t want = BACKEND_READ_SIZE, left;
+    size_t want = backend_read_size(backend), left;
     ssize_t received;
     int count, i;
 
     (void)what;
-    if (backend->framer.offset > 0 || backend->framer.bulk_remaining > BACKEND_READ_SIZE) {
-        want = BACKEND_READ_SIZE_LARGE;
+    if (backend->tls != NULL) {
+        backend_tls_read(backend);
+        return;
     }
     count = evbuffer_reserve_space(backend->input, (ev_ssize_t)want, vector, 2);
     if (count <= 0) {
@@ -795,12 +1075,7 @@ backend_read_callback(evutil_socket_t fd, short what, void *argument)
         left -= vector[i].iov_len;
     }
     evbuffer_commit_space(backend->input, vector, count);
-    backend->last_read_ms = monotonic_milliseconds();
-    if (backend->state == PROXY_BACKEND_CONNECTING) {
-        backend_handshake_input(backend);
-        return;
-    }
-    backend_process_input(backend);
+    backend_input_arrived(backend);
 }
 
 void

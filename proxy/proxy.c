@@ -247,6 +247,7 @@ proxy_setup_tls(struct proxy *proxy)
     if (settings->tls_port == 0) {
         return 0;
     }
+    memset(&options, 0, sizeof(options));
     options.cert_file = settings->tls_cert_file;
     options.key_file = settings->tls_key_file;
     options.ca_cert_file = settings->tls_ca_cert_file;
@@ -255,6 +256,32 @@ proxy_setup_tls(struct proxy *proxy)
     proxy->tls_context = tls_server_context_new(&options, error, sizeof(error));
     if (proxy->tls_context == NULL) {
         log_warning("TLS set-up failed: %s", error);
+        return -1;
+    }
+    return 0;
+}
+
+/* Builds the client context for node-tls: the CA that signs the nodes'
+ * certificates and the proxy's own certificate. */
+static int
+proxy_setup_node_tls(struct proxy *proxy)
+{
+    const struct proxy_settings *settings = &proxy->settings;
+    struct tls_options options;
+    char error[PATH_MAX + 512];
+
+    if (!settings->node_tls) {
+        return 0;
+    }
+    memset(&options, 0, sizeof(options));
+    options.cert_file = settings->node_tls_cert_file;
+    options.key_file = settings->node_tls_key_file;
+    options.ca_cert_file = settings->node_tls_ca_cert_file;
+    options.protocols = settings->tls_protocols;
+    options.option_prefix = "node-";
+    proxy->node_tls_context = tls_client_context_new(&options, error, sizeof(error));
+    if (proxy->node_tls_context == NULL) {
+        log_warning("node TLS set-up failed: %s", error);
         return -1;
     }
     return 0;
@@ -420,8 +447,8 @@ proxy_init(struct proxy *proxy)
         log_warning("cannot set up the nodes (out of memory?)");
         return -1;
     }
-    if (proxy_setup_tls(proxy) != 0 || proxy_add_events(proxy) != 0 ||
-        proxy_listen(proxy) != 0) {
+    if (proxy_setup_tls(proxy) != 0 || proxy_setup_node_tls(proxy) != 0 ||
+        proxy_add_events(proxy) != 0 || proxy_listen(proxy) != 0) {
         return -1;
     }
     for (i = 0; i < proxy->backend_count; i++) {
@@ -470,6 +497,7 @@ proxy_free(struct proxy *proxy)
         evconnlistener_free(proxy->tls_listener);
     }
     tls_context_free(proxy->tls_context);
+    tls_context_free(proxy->node_tls_context);
     if (proxy->cron_event != NULL) {
         event_free(proxy->cron_event);
     }

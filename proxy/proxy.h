@@ -311,6 +311,11 @@ struct proxy_backend {
     long long              reconnect_delay_ms;
     int                    auth_replies;  /* node-password AUTH replies to skip */
     int                    handshake_step; /* cluster-secret replies read while CONNECTING */
+    /* node-tls: the connection's TLS state (NULL: plaintext). */
+    SSL                   *tls;
+    int                    tls_handshaking;      /* TLS handshake not over */
+    int                    tls_read_wants_write; /* SSL_read waits for writability */
+    int                    tls_write_wants_read; /* SSL_write waits for readability */
     struct proxy_backend_stats stats;
     TAILQ_ENTRY(proxy_backend) flush_link;
 };
@@ -392,6 +397,7 @@ struct proxy {
     struct evconnlistener  *listener;         /* plaintext port; NULL: port 0 */
     struct evconnlistener  *tls_listener;     /* tls-port; NULL: no TLS */
     SSL_CTX                *tls_context;      /* shared/tls.h; NULL: no TLS */
+    SSL_CTX                *node_tls_context; /* node-tls client context; NULL: no */
     uint64_t                listener_paused_ms;  /* accept failed (EMFILE); 0: no */
     struct proxy_backend   *backends;         /* settings.nodes order */
     int                     backend_count;

@@ -126,6 +126,14 @@ const struct config_option proxy_settings_table[] = {
       "yes: clients need a certificate from the CA; optional: checked if sent; no" },
     { "tls-protocols", CONFIG_STRING, SETTING(tls_protocols), 0, TLS_PROTOCOLS_MAX,
       "TLSv1.2 TLSv1.3", NULL, NULL, "TLS versions accepted: TLSv1.2 and/or TLSv1.3" },
+    { "node-tls", CONFIG_BOOLEAN, SETTING(node_tls), 0, 0, "no", NULL, NULL,
+      "connect to the nodes over TLS (the node lines then name their tls-port)" },
+    { "node-tls-cert-file", CONFIG_STRING, SETTING(node_tls_cert_file), 0, PATH_MAX, "",
+      NULL, NULL, "PEM client certificate the proxy presents to nodes" },
+    { "node-tls-key-file", CONFIG_STRING, SETTING(node_tls_key_file), 0, PATH_MAX, "",
+      NULL, NULL, "PEM private key of node-tls-cert-file" },
+    { "node-tls-ca-cert-file", CONFIG_STRING, SETTING(node_tls_ca_cert_file), 0, PATH_MAX,
+      "", NULL, NULL, "PEM CA certificates the nodes' certificates must be signed by" },
     { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -284,6 +292,29 @@ settings_check_tls(const struct proxy_settings *settings, char *error, size_t er
                                error, error_size);
 }
 
+/* node-tls needs a CA to verify the nodes; the client certificate and
+ * its key go together. */
+static int
+settings_check_node_tls(const struct proxy_settings *settings, char *error,
+                        size_t error_size)
+{
+    if (!settings->node_tls) {
+        return 0;
+    }
+    if (settings->node_tls_ca_cert_file[0] == '\0') {
+        snprintf(error, error_size, "'node-tls yes' needs 'node-tls-ca-cert-file' "
+                 "(to verify the nodes' certificates)");
+        return -1;
+    }
+    if ((settings->node_tls_cert_file[0] == '\0') !=
+        (settings->node_tls_key_file[0] == '\0')) {
+        snprintf(error, error_size, "'node-tls-cert-file' and 'node-tls-key-file' go "
+                 "together");
+        return -1;
+    }
+    return 0;
+}
+
 /* Checks that need the whole configuration. */
 static int
 settings_check(const struct proxy_settings *settings, char *error, size_t error_size)
@@ -294,6 +325,9 @@ settings_check(const struct proxy_settings *settings, char *error, size_t error_
     }
     if (settings->node_user[0] != '\0' && settings->node_password[0] == '\0') {
         snprintf(error, error_size, "'node-user' needs 'node-password'");
+        return -1;
+    }
+    if (settings_check_node_tls(settings, error, error_size) != 0) {
         return -1;
     }
     return settings_check_tls(settings, error, error_size);

@@ -55,6 +55,10 @@ struct proxy_settings {
     char      tls_ca_cert_file[PATH_MAX]; /* CAs of client certificates */
     int       tls_auth_clients;           /* enum tls_auth_clients */
     char      tls_protocols[TLS_PROTOCOLS_MAX];  /* "TLSv1.2 TLSv1.3" */
+    int       node_tls;                        /* connect to nodes over TLS */
+    char      node_tls_cert_file[PATH_MAX];    /* client certificate shown to nodes */
+    char      node_tls_key_file[PATH_MAX];     /* its private key */
+    char      node_tls_ca_cert_file[PATH_MAX]; /* CAs that sign the nodes' certificates */
 };
 
 /* The option table (ends with a NULL name). */

@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include "shared/tls.h"
 
 /* Sent by the server so resumed sessions keep their verified peers. */
@@ -90,20 +91,29 @@ tls_parse_protocols(const char *text, int *lowest, int *highest,
     return 0;
 }
 
+/* The prefix put before option names in messages ("" or "node-"). */
+static const char *
+tls_prefix(const struct tls_options *options)
+{
+    return options->option_prefix != NULL ? options->option_prefix : "";
+}
+
 /* Fails with a plain message when `path` cannot be opened for reading;
  * OpenSSL's own texts for that case are obscure. */
 static int
-tls_check_readable(const char *option, const char *path, char *error, size_t error_size)
+tls_check_readable(const struct tls_options *options, const char *option, const char *path,
+                   char *error, size_t error_size)
 {
     FILE *file;
 
     if (path == NULL || path[0] == '\0') {
-        snprintf(error, error_size, "'%s' is not set", option);
+        snprintf(error, error_size, "'%s%s' is not set", tls_prefix(options), option);
         return -1;
     }
     file = fopen(path, "r");
     if (file == NULL) {
-        snprintf(error, error_size, "cannot read %s '%s': %s", option, path, strerror(errno));
+        snprintf(error, error_size, "cannot read %s%s '%s': %s", tls_prefix(options), option,
+                 path, strerror(errno));
         return -1;
     }
     fclose(file);
@@ -127,12 +137,15 @@ tls_load_identity(SSL_CTX *context, const struct tls_options *options,
 {
     char prefix[PATH_MAX + 64];
 
-    if (tls_check_readable("tls-cert-file", options->cert_file, error, error_size) != 0 ||
-        tls_check_readable("tls-key-file", options->key_file, error, error_size) != 0) {
+    if (tls_check_readable(options, "tls-cert-file", options->cert_file,
+                           error, error_size) != 0 ||
+        tls_check_readable(options, "tls-key-file", options->key_file,
+                           error, error_size) != 0) {
         return -1;
     }
     if (SSL_CTX_use_certificate_chain_file(context, options->cert_file) != 1) {
-        snprintf(prefix, sizeof(prefix), "tls-cert-file '%s': ", options->cert_file);
+        snprintf(prefix, sizeof(prefix), "%stls-cert-file '%s': ", tls_prefix(options),
+                 options->cert_file);
         tls_describe_error(prefix, "not a PEM certificate", error, error_size);
         return -1;
     }
@@ -140,7 +153,8 @@ tls_load_identity(SSL_CTX *context, const struct tls_options *options,
         if (tls_error_is_key_mismatch()) {
             goto mismatch;
         }
-        snprintf(prefix, sizeof(prefix), "tls-key-file '%s': ", options->key_file);
+        snprintf(prefix, sizeof(prefix), "%stls-key-file '%s': ", tls_prefix(options),
+                 options->key_file);
         tls_describe_error(prefix, "not a PEM private key", error, error_size);
         return -1;
     }
@@ -150,10 +164,31 @@ tls_load_identity(SSL_CTX *context, const struct tls_options *options,
     return 0;
 
 mismatch:
-    snprintf(prefix, sizeof(prefix), "tls-key-file '%s' does not match tls-cert-file "
-             "'%s': ", options->key_file, options->cert_file);
+    snprintf(prefix, sizeof(prefix), "%stls-key-file '%s' does not match %stls-cert-file "
+             "'%s': ", tls_prefix(options), options->key_file, tls_prefix(options),
+             options->cert_file);
     tls_describe_error(prefix, "key mismatch", error, error_size);
     return -1;
+}
+
+/* Loads the CAs that peer certificates must be signed by. */
+static int
+tls_load_ca(SSL_CTX *context, const struct tls_options *options,
+            char *error, size_t error_size)
+{
+    char prefix[PATH_MAX + 64];
+
+    if (tls_check_readable(options, "tls-ca-cert-file", options->ca_cert_file,
+                           error, error_size) != 0) {
+        return -1;
+    }
+    if (SSL_CTX_load_verify_locations(context, options->ca_cert_file, NULL) != 1) {
+        snprintf(prefix, sizeof(prefix), "%stls-ca-cert-file '%s': ", tls_prefix(options),
+                 options->ca_cert_file);
+        tls_describe_error(prefix, "no PEM certificate", error, error_size);
+        return -1;
+    }
+    return 0;
 }
 
 /* Asks clients for certificates signed by the CA (tls-auth-clients). */
@@ -169,15 +204,10 @@ tls_load_client_verification(SSL_CTX *context, const struct tls_options *options
         SSL_CTX_set_verify(context, SSL_VERIFY_NONE, NULL);
         return 0;
     }
-    if (tls_check_readable("tls-ca-cert-file", options->ca_cert_file,
-                           error, error_size) != 0) {
+    if (tls_load_ca(context, options, error, error_size) != 0) {
         return -1;
     }
     snprintf(prefix, sizeof(prefix), "tls-ca-cert-file '%s': ", options->ca_cert_file);
-    if (SSL_CTX_load_verify_locations(context, options->ca_cert_file, NULL) != 1) {
-        tls_describe_error(prefix, "no PEM certificate", error, error_size);
-        return -1;
-    }
     names = SSL_load_client_CA_file(options->ca_cert_file);
     if (names == NULL) {
         tls_describe_error(prefix, "no PEM certificate", error, error_size);
@@ -191,8 +221,10 @@ tls_load_client_verification(SSL_CTX *context, const struct tls_options *options
     return 0;
 }
 
-SSL_CTX *
-tls_server_context_new(const struct tls_options *options, char *error, size_t error_size)
+/* A context for `method` with herd's options and the allowed versions. */
+static SSL_CTX *
+tls_context_new(const SSL_METHOD *method, const struct tls_options *options,
+                char *error, size_t error_size)
 {
     SSL_CTX *context;
     int lowest, highest;
@@ -201,7 +233,7 @@ tls_server_context_new(const struct tls_options *options, char *error, size_t er
     if (tls_parse_protocols(options->protocols, &lowest, &highest, error, error_size) != 0) {
         return NULL;
     }
-    context = SSL_CTX_new(TLS_server_method());
+    context = SSL_CTX_new(method);
     if (context == NULL) {
         tls_describe_error("cannot create a TLS context: ", "out of memory",
                            error, error_size);
@@ -213,8 +245,23 @@ tls_server_context_new(const struct tls_options *options, char *error, size_t er
     SSL_CTX_set_mode(context, SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     if (SSL_CTX_set_min_proto_version(context, lowest) != 1 ||
-        SSL_CTX_set_max_proto_version(context, highest) != 1 ||
-        SSL_CTX_set_session_id_context(context, session_context,
+        SSL_CTX_set_max_proto_version(context, highest) != 1) {
+        tls_describe_error("cannot set up TLS: ", "unknown error", error, error_size);
+        SSL_CTX_free(context);
+        return NULL;
+    }
+    return context;
+}
+
+SSL_CTX *
+tls_server_context_new(const struct tls_options *options, char *error, size_t error_size)
+{
+    SSL_CTX *context = tls_context_new(TLS_server_method(), options, error, error_size);
+
+    if (context == NULL) {
+        return NULL;
+    }
+    if (SSL_CTX_set_session_id_context(context, session_context,
                                        sizeof(session_context) - 1) != 1) {
         tls_describe_error("cannot set up TLS: ", "unknown error", error, error_size);
         goto fail;
@@ -223,6 +270,36 @@ tls_server_context_new(const struct tls_options *options, char *error, size_t er
         tls_load_client_verification(context, options, error, error_size) != 0) {
         goto fail;
     }
+    return context;
+
+fail:
+    SSL_CTX_free(context);
+    return NULL;
+}
+
+/* 1 when the option `path` is set. */
+static int
+tls_is_set(const char *path)
+{
+    return path != NULL && path[0] != '\0';
+}
+
+SSL_CTX *
+tls_client_context_new(const struct tls_options *options, char *error, size_t error_size)
+{
+    SSL_CTX *context = tls_context_new(TLS_client_method(), options, error, error_size);
+
+    if (context == NULL) {
+        return NULL;
+    }
+    if ((tls_is_set(options->cert_file) || tls_is_set(options->key_file)) &&
+        tls_load_identity(context, options, error, error_size) != 0) {
+        goto fail;
+    }
+    if (tls_load_ca(context, options, error, error_size) != 0) {
+        goto fail;
+    }
+    SSL_CTX_set_verify(context, SSL_VERIFY_PEER, NULL);
     return context;
 
 fail:
@@ -254,6 +331,34 @@ tls_connection_new(SSL_CTX *context, int fd)
     return ssl;
 }
 
+SSL *
+tls_client_connection_new(SSL_CTX *context, int fd, const char *host)
+{
+    SSL *ssl = tls_connection_new(context, fd);
+    X509_VERIFY_PARAM *parameters;
+    int checked;
+
+    if (ssl == NULL) {
+        return NULL;
+    }
+    SSL_set_connect_state(ssl);
+    parameters = SSL_get0_param(ssl);
+    /* An IP address is matched with the IP SANs, anything else as a name. */
+    checked = X509_VERIFY_PARAM_set1_ip_asc(parameters, host);
+    if (checked != 1) {
+        ERR_clear_error();
+        X509_VERIFY_PARAM_set_hostflags(parameters, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        checked = X509_VERIFY_PARAM_set1_host(parameters, host, 0) == 1 &&
+                  SSL_set_tlsext_host_name(ssl, host) == 1;
+    }
+    if (!checked) {
+        ERR_clear_error();
+        SSL_free(ssl);
+        return NULL;
+    }
+    return ssl;
+}
+
 void
 tls_connection_free(SSL *ssl, int clean)
 {
@@ -266,6 +371,23 @@ tls_connection_free(SSL *ssl, int clean)
     }
     ERR_clear_error();
     SSL_free(ssl);
+}
+
+/* Describes a failed step; a rejected peer certificate gets the reason
+ * of the verification ("certificate has expired", "hostname mismatch"...). */
+static void
+tls_describe_failure(SSL *ssl, char *error, size_t error_size)
+{
+    long verify = SSL_get_verify_result(ssl);
+    char prefix[160];
+
+    if (verify == X509_V_OK) {
+        tls_describe_error("", "TLS error", error, error_size);
+        return;
+    }
+    snprintf(prefix, sizeof(prefix), "peer certificate rejected (%s): ",
+             X509_verify_cert_error_string(verify));
+    tls_describe_error(prefix, "TLS error", error, error_size);
 }
 
 /* Turns the result of an SSL call into a status. */
@@ -290,7 +412,7 @@ tls_status_of(SSL *ssl, int result, char *error, size_t error_size)
         tls_describe_error("", "system error", error, error_size);
         return TLS_FAILED;
     default:
-        tls_describe_error("", "TLS error", error, error_size);
+        tls_describe_failure(ssl, error, error_size);
         return TLS_FAILED;
     }
 }

@@ -28,13 +28,15 @@ enum tls_auth_clients {
 /* "no", "yes", "optional", NULL (for a CONFIG_ENUM option). */
 extern const char *const tls_auth_clients_names[];
 
-/* What a server context is built from (the tls-* options). */
+/* What a context is built from (the tls-* options, or the proxy's
+ * node-tls-* ones).  Zero the struct first: NULL means "" everywhere. */
 struct tls_options {
     const char *cert_file;     /* PEM certificate (chain) */
     const char *key_file;      /* PEM private key of that certificate */
     const char *ca_cert_file;  /* PEM CAs that sign client certificates; may be "" */
     int         auth_clients;  /* enum tls_auth_clients */
     const char *protocols;     /* "TLSv1.2 TLSv1.3", any non-empty subset */
+    const char *option_prefix; /* put before "tls-..." in messages ("node-"); may be NULL */
 };
 
 /* The outcome of one TLS step on a non-blocking socket. */
@@ -58,12 +60,24 @@ SSL_CTX *tls_server_context_new(const struct tls_options *options,
                                 char *error, size_t error_size);
 void     tls_context_free(SSL_CTX *context);
 
+/* Builds a client context (an outgoing connection to a server that must
+ * prove itself): ca_cert_file is required and the server's certificate
+ * must be signed by it; cert_file and key_file, when both set, are the
+ * client certificate presented to servers that ask for one.
+ * auth_clients is ignored.  Returns it, or NULL with a message. */
+SSL_CTX *tls_client_context_new(const struct tls_options *options,
+                                char *error, size_t error_size);
+
 /* A server-side TLS connection on the accepted socket fd, or NULL. */
 SSL *tls_connection_new(SSL_CTX *context, int fd);
+/* A client-side TLS connection on the connected socket fd, or NULL.  The
+ * server's certificate must name `host`: an IP address (checked against
+ * its IP SANs) or a DNS name (its DNS SANs; also sent as SNI). */
+SSL *tls_client_connection_new(SSL_CTX *context, int fd, const char *host);
 /* Says goodbye (close_notify) when `clean`, without waiting, and frees. */
 void tls_connection_free(SSL *ssl, int clean);
 
-/* One step of the server handshake. */
+/* One step of the handshake (server or client side). */
 enum tls_status tls_handshake(SSL *ssl, char *error, size_t error_size);
 /* Reads up to `size` bytes; *received is set when TLS_DONE. */
 enum tls_status tls_read(SSL *ssl, void *buffer, size_t size, size_t *received,

@@ -19,32 +19,12 @@ import pytest
 import redis
 
 from harness import LOOPBACK, ProcessError, free_port, herd_binary, run_binary
+from tlscerts import make_ca, make_self_signed, make_signed
 
 PASSWORD = "tls-s3cret"
 
 
 # -- certificates ------------------------------------------------------------
-
-def openssl(*arguments, cwd):
-    subprocess.run(["openssl", *arguments], cwd=cwd, check=True,
-                   stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
-
-
-def make_ca(directory, name):
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            "-keyout", f"{name}.key", "-out", f"{name}.crt",
-            "-subj", f"/CN=herd test {name}", cwd=directory)
-
-
-def make_signed(directory, name, ca, extension):
-    """A key and a certificate for `name` signed by `ca`."""
-    (directory / f"{name}.ext").write_text(extension + "\n")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key",
-            "-out", f"{name}.csr", "-subj", f"/CN=herd test {name}", cwd=directory)
-    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt",
-            "-CAkey", f"{ca}.key", "-CAcreateserial", "-days", "2",
-            "-extfile", f"{name}.ext", "-out", f"{name}.crt", cwd=directory)
-
 
 class Certificates:
     """Paths of the test PKI: a CA, the proxy's certificate for 127.0.0.1,
@@ -58,9 +38,7 @@ class Certificates:
                     "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth")
         make_signed(directory, "client", "ca", "extendedKeyUsage=clientAuth")
         make_signed(directory, "stranger", "other-ca", "extendedKeyUsage=clientAuth")
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                "-keyout", "selfsigned.key", "-out", "selfsigned.crt",
-                "-subj", "/CN=herd test self-signed", cwd=directory)
+        make_self_signed(directory, "selfsigned")
 
     def path(self, name):
         return str(self.directory / name)
