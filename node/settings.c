@@ -126,37 +126,20 @@ const struct config_option node_config_options[] = {
     { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
-/* The ports and the TLS options that belong together (the files are
- * read when the node starts). */
+/* The ports and the TLS options that belong together (shared/tls.c). */
 static int
 settings_check_tls(const struct node_settings *settings, char *error, size_t error_size)
 {
-    int lowest, highest;
+    struct tls_listen_settings listen;
 
-    if (settings->port == 0 && settings->tls_port == 0) {
-        snprintf(error, error_size, "'port' and 'tls-port' are both 0: no port to listen on");
-        return -1;
-    }
-    if (settings->tls_port == 0) {
-        return 0;
-    }
-    if (settings->tls_port == settings->port) {
-        snprintf(error, error_size, "'tls-port' and 'port' are both %lld", settings->port);
-        return -1;
-    }
-    if (settings->tls_cert_file[0] == '\0' || settings->tls_key_file[0] == '\0') {
-        snprintf(error, error_size, "'tls-port' needs 'tls-cert-file' and 'tls-key-file'");
-        return -1;
-    }
-    if (settings->tls_auth_clients != TLS_AUTH_CLIENTS_NO &&
-        settings->tls_ca_cert_file[0] == '\0') {
-        snprintf(error, error_size, "'tls-auth-clients %s' needs 'tls-ca-cert-file' "
-                 "(or set 'tls-auth-clients no')",
-                 tls_auth_clients_names[settings->tls_auth_clients]);
-        return -1;
-    }
-    return tls_parse_protocols(settings->tls_protocols, &lowest, &highest,
-                               error, error_size);
+    listen.port = settings->port;
+    listen.tls_port = settings->tls_port;
+    listen.cert_file = settings->tls_cert_file;
+    listen.key_file = settings->tls_key_file;
+    listen.ca_cert_file = settings->tls_ca_cert_file;
+    listen.auth_clients = settings->tls_auth_clients;
+    listen.protocols = settings->tls_protocols;
+    return tls_check_listen_settings(&listen, error, error_size);
 }
 
 int

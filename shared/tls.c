@@ -460,3 +460,33 @@ tls_has_pending(const SSL *ssl)
 {
     return SSL_has_pending(ssl);
 }
+
+int
+tls_check_listen_settings(const struct tls_listen_settings *settings,
+                          char *error, size_t error_size)
+{
+    int lowest, highest;
+
+    if (settings->port == 0 && settings->tls_port == 0) {
+        snprintf(error, error_size, "'port' and 'tls-port' are both 0: no port to listen on");
+        return -1;
+    }
+    if (settings->tls_port == 0) {
+        return 0;
+    }
+    if (settings->tls_port == settings->port) {
+        snprintf(error, error_size, "'tls-port' and 'port' are both %lld", settings->port);
+        return -1;
+    }
+    if (settings->cert_file[0] == '\0' || settings->key_file[0] == '\0') {
+        snprintf(error, error_size, "'tls-port' needs 'tls-cert-file' and 'tls-key-file'");
+        return -1;
+    }
+    if (settings->auth_clients != TLS_AUTH_CLIENTS_NO && settings->ca_cert_file[0] == '\0') {
+        snprintf(error, error_size, "'tls-auth-clients %s' needs 'tls-ca-cert-file' "
+                 "(or set 'tls-auth-clients no')",
+                 tls_auth_clients_names[settings->auth_clients]);
+        return -1;
+    }
+    return tls_parse_protocols(settings->protocols, &lowest, &highest, error, error_size);
+}

@@ -53,6 +53,22 @@ enum tls_status {
 int tls_parse_protocols(const char *text, int *lowest, int *highest,
                         char *error, size_t error_size);
 
+/* The listening options of a program, as its config file gave them. */
+struct tls_listen_settings {
+    long long   port;              /* plaintext port; 0: none */
+    long long   tls_port;          /* 0: no TLS listener */
+    const char *cert_file;
+    const char *key_file;
+    const char *ca_cert_file;
+    int         auth_clients;      /* TLS_AUTH_CLIENTS_* */
+    const char *protocols;
+};
+
+/* Checks that the ports and TLS options fit together (the files are read
+ * at start-up).  Returns 0, or -1 with a message in error. */
+int tls_check_listen_settings(const struct tls_listen_settings *settings,
+                              char *error, size_t error_size);
+
 /* Builds a server context: loads and matches certificate and key, loads
  * the CA when client certificates are asked for, sets the versions.
  * Returns it, or NULL with a message naming the file and the reason. */
