@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages herd needs to build, test and benchmark.
 # Idempotent: prints nothing and changes nothing when every package is present.
+# With --bench (bench/run.sh, `make bench`), installs only what the benchmark adds on
+# top of the rest; `make deps` and `make test` never need those packages.
 set -euo pipefail
 
 packages=(
@@ -13,6 +15,15 @@ packages=(
     # of clang, which --no-install-recommends below would skip.
     libclang-rt-dev
 )
+
+# Bench only: matplotlib draws bench/results/<date>.png.
+bench_packages=(
+    python3-matplotlib
+)
+
+if [ "${1:-}" = "--bench" ]; then
+    packages=("${bench_packages[@]}")
+fi
 
 missing=()
 for package in "${packages[@]}"; do
