@@ -18,46 +18,6 @@
 
 #define FIELD(name) offsetof(struct node_settings, name)
 
-/* `requirepass <password>` (see shared/acl.h). */
-static int
-settings_set_requirepass(const struct config_option *option, void *target,
-                         int argc, char **argv, char *error, size_t error_size)
-{
-    (void)option;
-    return auth_config_requirepass(&((struct node_settings *)target)->acl, argc, argv,
-                                   error, error_size);
-}
-
-/* `user <name> <rule>...` (see shared/acl.h). */
-static int
-settings_set_user(const struct config_option *option, void *target,
-                  int argc, char **argv, char *error, size_t error_size)
-{
-    (void)option;
-    return auth_config_user(&((struct node_settings *)target)->acl, argc, argv,
-                            error, error_size);
-}
-
-/* `cluster-secret <text>` (see shared/cluster_secret.h). */
-static int
-settings_set_cluster_secret(const struct config_option *option, void *target,
-                            int argc, char **argv, char *error, size_t error_size)
-{
-    (void)option;
-    return cluster_secret_config(&((struct node_settings *)target)->cluster_secret, argc,
-                                 argv, error, error_size);
-}
-
-/* `cluster-secret-file <path>`: the secret is the file's first line. */
-static int
-settings_set_cluster_secret_file(const struct config_option *option, void *target,
-                                 int argc, char **argv, char *error, size_t error_size)
-{
-    (void)option;
-    return cluster_secret_config_file(&((struct node_settings *)target)->cluster_secret,
-                                      argc, argv, error, error_size);
-}
-
 static const char *const fsync_names[] = { "always", "everysec", "no", NULL };
 static const char *const loglevel_names[] = { "debug", "verbose", "notice", "warning", NULL };
 
@@ -102,14 +62,14 @@ const struct config_option node_config_options[] = {
       "", NULL, NULL, "log file (\"\": standard error)" },
     { "pidfile", CONFIG_STRING, FIELD(pidfile), 0, sizeof(((struct node_settings *)0)->pidfile),
       "", NULL, NULL, "write the process id here (\"\": don't)" },
-    { "requirepass", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_requirepass,
+    { "requirepass", CONFIG_CUSTOM, FIELD(acl), 0, 0, NULL, NULL, auth_config_requirepass,
       "password of the default user: clients must AUTH first" },
-    { "user", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_user,
+    { "user", CONFIG_CUSTOM, FIELD(acl), 0, 0, NULL, NULL, auth_config_user,
       "NAME RULE...: an ACL user, as Redis's ACL SETUSER rules (repeatable)" },
-    { "cluster-secret", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_cluster_secret,
+    { "cluster-secret", CONFIG_CUSTOM, FIELD(cluster_secret), 0, 0, NULL, NULL, cluster_secret_config,
       "shared secret (16+ bytes) every proxy and node must prove before talking to this node" },
-    { "cluster-secret-file", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL,
-      settings_set_cluster_secret_file, "read cluster-secret from the first line of this file" },
+    { "cluster-secret-file", CONFIG_CUSTOM, FIELD(cluster_secret), 0, 0, NULL, NULL,
+      cluster_secret_config_file, "read cluster-secret from the first line of this file" },
     { "tls-port", CONFIG_INTEGER, FIELD(tls_port), 0, 65535, "0",
       NULL, NULL, "port for TLS peers (proxies, clients), beside the plaintext port (0: no TLS)" },
     { "tls-cert-file", CONFIG_STRING, FIELD(tls_cert_file), 0, PATH_MAX, "",

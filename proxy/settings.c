@@ -22,46 +22,6 @@ static int settings_set_node(const struct config_option *option, void *target,
 
 #define SETTING(field) offsetof(struct proxy_settings, field)
 
-/* `cluster-secret <text>` (see shared/cluster_secret.h). */
-static int
-settings_set_cluster_secret(const struct config_option *option, void *target,
-                            int argc, char **argv, char *error, size_t error_size)
-{
-    (void)option;
-    return cluster_secret_config(&((struct proxy_settings *)target)->cluster_secret, argc,
-                                 argv, error, error_size);
-}
-
-/* `cluster-secret-file <path>`: the secret is the file's first line. */
-static int
-settings_set_cluster_secret_file(const struct config_option *option, void *target,
-                                 int argc, char **argv, char *error, size_t error_size)
-{
-    (void)option;
-    return cluster_secret_config_file(&((struct proxy_settings *)target)->cluster_secret,
-                                      argc, argv, error, error_size);
-}
-
-/* `requirepass <password>` (see shared/acl.h). */
-static int
-settings_set_requirepass(const struct config_option *option, void *target,
-                         int argc, char **argv, char *error, size_t error_size)
-{
-    (void)option;
-    return auth_config_requirepass(&((struct proxy_settings *)target)->acl, argc, argv,
-                                   error, error_size);
-}
-
-/* `user <name> <rule>...` (see shared/acl.h). */
-static int
-settings_set_user(const struct config_option *option, void *target,
-                  int argc, char **argv, char *error, size_t error_size)
-{
-    (void)option;
-    return auth_config_user(&((struct proxy_settings *)target)->acl, argc, argv,
-                            error, error_size);
-}
-
 const struct config_option proxy_settings_table[] = {
     { "bind", CONFIG_STRING, SETTING(bind), 0, PROXY_HOST_MAX, "127.0.0.1",
       NULL, NULL, "address clients connect to" },
@@ -100,19 +60,19 @@ const struct config_option proxy_settings_table[] = {
       NULL, NULL, "log file (empty: standard error)" },
     { "pidfile", CONFIG_STRING, SETTING(pidfile), 0, PATH_MAX, "",
       NULL, NULL, "file to write the process id to (empty: none)" },
-    { "requirepass", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_requirepass,
+    { "requirepass", CONFIG_CUSTOM, SETTING(acl), 0, 0, NULL, NULL, auth_config_requirepass,
       "password of the default user: clients must AUTH first" },
-    { "user", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_user,
+    { "user", CONFIG_CUSTOM, SETTING(acl), 0, 0, NULL, NULL, auth_config_user,
       "NAME RULE...: an ACL user, as Redis's ACL SETUSER rules (repeatable)" },
     { "node-user", CONFIG_STRING, SETTING(node_user), 0, ACL_USER_NAME_MAX, "",
       NULL, NULL, "user the proxy logs in to nodes as (empty: default)" },
     { "node-password", CONFIG_STRING, SETTING(node_password), 0,
       PROXY_NODE_PASSWORD_MAX, "", NULL, NULL,
       "password the proxy sends in AUTH to nodes, in clear (empty: no AUTH)" },
-    { "cluster-secret", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_cluster_secret,
+    { "cluster-secret", CONFIG_CUSTOM, SETTING(cluster_secret), 0, 0, NULL, NULL, cluster_secret_config,
       "shared secret (16+ bytes) the proxy proves to every node before sending requests" },
-    { "cluster-secret-file", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL,
-      settings_set_cluster_secret_file, "read cluster-secret from the first line of this file" },
+    { "cluster-secret-file", CONFIG_CUSTOM, SETTING(cluster_secret), 0, 0, NULL, NULL,
+      cluster_secret_config_file, "read cluster-secret from the first line of this file" },
     { "tls-port", CONFIG_INTEGER, SETTING(tls_port), 0, 65535, "0",
       NULL, NULL, "port for TLS clients, beside the plaintext port (0: no TLS)" },
     { "tls-cert-file", CONFIG_STRING, SETTING(tls_cert_file), 0, PATH_MAX, "",

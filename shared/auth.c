@@ -411,10 +411,19 @@ auth_cancel(struct auth_job *job)
  * Config lines
  * ------------------------------------------------------------------------ */
 
-int
-auth_config_requirepass(struct acl *acl, int argc, char **argv,
-                        char *error, size_t error_size)
+/* The struct acl a config option names. */
+static struct acl *
+option_acl(const struct config_option *option, void *target)
 {
+    return (struct acl *)((char *)target + option->offset);
+}
+
+int
+auth_config_requirepass(const struct config_option *option, void *target,
+                        int argc, char **argv, char *error, size_t error_size)
+{
+    struct acl *acl = option_acl(option, target);
+
     if (argc != 1) {
         snprintf(error, error_size, "'requirepass' wants one password, got %d values", argc);
         return -1;
@@ -423,8 +432,10 @@ auth_config_requirepass(struct acl *acl, int argc, char **argv,
 }
 
 int
-auth_config_user(struct acl *acl, int argc, char **argv, char *error, size_t error_size)
+auth_config_user(const struct config_option *option, void *target,
+                 int argc, char **argv, char *error, size_t error_size)
 {
+    struct acl *acl = option_acl(option, target);
     size_t *lengths;
     int i, status;
 

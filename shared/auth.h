@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <event2/event.h>
 #include "shared/acl.h"
+#include "shared/config.h"
 
 struct auth_worker;
 struct auth_job;
@@ -57,13 +58,14 @@ void auth_cancel(struct auth_job *job);
  * 0 for the first attempt, then 100 ms doubling, at most 2 s. */
 uint64_t auth_failure_delay_ms(int failures);
 
-/* The config lines both programs share, for their CONFIG_CUSTOM setters:
- * `requirepass <password>` and `user <name> <rule>...` (argv as the
- * config reader gives them).  Each returns 0, or -1 with a message. */
-int auth_config_requirepass(struct acl *acl, int argc, char **argv,
-                            char *error, size_t error_size);
-int auth_config_user(struct acl *acl, int argc, char **argv,
-                     char *error, size_t error_size);
+/* CONFIG_CUSTOM setters of the config lines both programs share:
+ * `requirepass <password>` and `user <name> <rule>...`.  The option's
+ * offset locates the program's struct acl in its settings.  Each returns
+ * 0, or -1 with a message. */
+int auth_config_requirepass(const struct config_option *option, void *target,
+                            int argc, char **argv, char *error, size_t error_size);
+int auth_config_user(const struct config_option *option, void *target,
+                     int argc, char **argv, char *error, size_t error_size);
 
 #define AUTH_DELAY_FIRST_MS 100
 #define AUTH_DELAY_MAX_MS   2000

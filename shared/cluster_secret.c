@@ -80,10 +80,19 @@ out:
     return result;
 }
 
-int
-cluster_secret_config(struct cluster_secret *secret, int argc, char **argv,
-                      char *error, size_t error_size)
+/* The struct cluster_secret a config option names. */
+static struct cluster_secret *
+option_secret(const struct config_option *option, void *target)
 {
+    return (struct cluster_secret *)((char *)target + option->offset);
+}
+
+int
+cluster_secret_config(const struct config_option *option, void *target,
+                      int argc, char **argv, char *error, size_t error_size)
+{
+    struct cluster_secret *secret = option_secret(option, target);
+
     if (argc != 1) {
         snprintf(error, error_size, "'cluster-secret' wants one value");
         return -1;
@@ -92,9 +101,11 @@ cluster_secret_config(struct cluster_secret *secret, int argc, char **argv,
 }
 
 int
-cluster_secret_config_file(struct cluster_secret *secret, int argc, char **argv,
-                           char *error, size_t error_size)
+cluster_secret_config_file(const struct config_option *option, void *target,
+                           int argc, char **argv, char *error, size_t error_size)
 {
+    struct cluster_secret *secret = option_secret(option, target);
+
     if (argc != 1) {
         snprintf(error, error_size, "'cluster-secret-file' wants one path");
         return -1;

@@ -19,6 +19,7 @@
 #define HERD_CLUSTER_SECRET_H
 
 #include <stddef.h>
+#include "shared/config.h"
 
 #define CLUSTER_SECRET_MIN          16    /* bytes */
 #define CLUSTER_SECRET_MAX          512   /* bytes */
@@ -53,12 +54,13 @@ int  cluster_secret_load_file(struct cluster_secret *secret, const char *path,
 /* Wipes the secret from memory. */
 void cluster_secret_clear(struct cluster_secret *secret);
 
-/* Config setters of `cluster-secret <text>` and `cluster-secret-file
- * <path>` (argv[0] is the value; exactly one).  Returns 0 or -1 with error. */
-int  cluster_secret_config(struct cluster_secret *secret, int argc, char **argv,
-                           char *error, size_t error_size);
-int  cluster_secret_config_file(struct cluster_secret *secret, int argc, char **argv,
-                                char *error, size_t error_size);
+/* CONFIG_CUSTOM setters of `cluster-secret <text>` and `cluster-secret-file
+ * <path>` (exactly one value); the option's offset locates the program's
+ * struct cluster_secret.  Returns 0 or -1 with error. */
+int  cluster_secret_config(const struct config_option *option, void *target,
+                           int argc, char **argv, char *error, size_t error_size);
+int  cluster_secret_config_file(const struct config_option *option, void *target,
+                                int argc, char **argv, char *error, size_t error_size);
 
 /* HMAC-SHA256 of data under key into out.  Returns 0 or -1. */
 int  cluster_hmac_sha256(const unsigned char *key, size_t key_length,
