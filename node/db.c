@@ -135,6 +135,19 @@ stored_key_done(struct stored_key *stored)
     free(stored->allocated);
 }
 
+/* Before any storage access to a user key: lets the collection cache
+ * write a cached collection's pending changes to it (and forget it when
+ * `changing`), then makes the stored form of the key.  Returns 0 or -1. */
+static int
+stored_key_open(struct server *server, struct stored_key *stored, const char *key,
+                size_t key_length, int changing)
+{
+    if (collection_cache_sync_key(server, key, key_length, changing) != 0) {
+        return -1;
+    }
+    return stored_key_make(stored, key, key_length);
+}
+
 /* storage_get / storage_get_prefix / storage_put / storage_delete of a user
  * key.  Each first lets the collection cache write a cached collection's
  * pending changes to that key (and forget it before the record changes). */
@@ -145,10 +158,7 @@ db_storage_get(struct server *server, const char *key, size_t key_length,
     struct stored_key stored;
     int result;
 
-    if (collection_cache_sync_key(server, key, key_length, 0) != 0) {
-        return -1;
-    }
-    if (stored_key_make(&stored, key, key_length) != 0) {
+    if (stored_key_open(server, &stored, key, key_length, 0) != 0) {
         return -1;
     }
     result = storage_get_noting_batch(server->storage, stored.data, stored.length,
@@ -164,10 +174,7 @@ db_storage_get_prefix(struct server *server, const char *key, size_t key_length,
     struct stored_key stored;
     int result;
 
-    if (collection_cache_sync_key(server, key, key_length, 0) != 0) {
-        return -1;
-    }
-    if (stored_key_make(&stored, key, key_length) != 0) {
+    if (stored_key_open(server, &stored, key, key_length, 0) != 0) {
         return -1;
     }
     result = storage_get_prefix(server->storage, stored.data, stored.length,
@@ -183,10 +190,7 @@ db_storage_put(struct server *server, const char *key, size_t key_length,
     struct stored_key stored;
     int result;
 
-    if (collection_cache_sync_key(server, key, key_length, 1) != 0) {
-        return -1;
-    }
-    if (stored_key_make(&stored, key, key_length) != 0) {
+    if (stored_key_open(server, &stored, key, key_length, 1) != 0) {
         return -1;
     }
     result = storage_put(server->storage, stored.data, stored.length, record, size);
@@ -200,10 +204,7 @@ db_storage_delete(struct server *server, const char *key, size_t key_length)
     struct stored_key stored;
     int result;
 
-    if (collection_cache_sync_key(server, key, key_length, 1) != 0) {
-        return -1;
-    }
-    if (stored_key_make(&stored, key, key_length) != 0) {
+    if (stored_key_open(server, &stored, key, key_length, 1) != 0) {
         return -1;
     }
     result = storage_delete(server->storage, stored.data, stored.length);
