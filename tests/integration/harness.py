@@ -863,6 +863,25 @@ class ProcessGroup:
             raise ProcessError("\n".join(problems))
 
 
+def wait_answering(server, accepted, timeout=15.0):
+    """Waits until `server` (started with start=False, then started) answers
+    a raw PING with one of the `accepted` raw replies (e.g. a NOAUTH error
+    counts as "up" for a server that wants a password); returns it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.process.poll() is not None:
+            raise ProcessError(f"{server.name} exited:\n{server.log_tail()}")
+        try:
+            with server.raw(timeout=1.0) as probe:
+                if probe.command("PING") in accepted:
+                    return server
+        except (OSError, ConnectionClosed, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            raise ProcessError(f"{server.name} not ready:\n{server.log_tail()}")
+        time.sleep(0.02)
+
+
 def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
     """Polls predicate() until it returns a true value; returns that value."""
     deadline = time.monotonic() + timeout

@@ -7,13 +7,12 @@ proxy that logs in to nodes which require a password.
 """
 
 import subprocess
-import threading
 import time
 
 import pytest
 import redis
 
-from harness import ConnectionClosed, ProcessError
+from harness import ProcessError, wait_answering
 
 DEFAULT_PASSWORD = "s3cret-default"
 USERS = [
@@ -35,19 +34,7 @@ WRONGPASS = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n
 
 def wait_ready(server, timeout=15.0):
     """Waits until the server answers PING (NOAUTH counts: it is up)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if server.process.poll() is not None:
-            raise ProcessError(f"{server.name} exited:\n{server.log_tail()}")
-        try:
-            with server.raw(timeout=1.0) as probe:
-                if probe.command("PING") in (b"+PONG\r\n", NOAUTH):
-                    return server
-        except (OSError, ConnectionClosed, ValueError):
-            pass
-        if time.monotonic() > deadline:
-            raise ProcessError(f"{server.name} not ready:\n{server.log_tail()}")
-        time.sleep(0.02)
+    return wait_answering(server, (b"+PONG\r\n", NOAUTH), timeout)
 
 
 def wait_routing(proxy, timeout=15.0):

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from harness import ConnectionClosed, ProcessError, herd_binary, run_binary, wait_until
+from harness import ProcessError, herd_binary, run_binary, wait_answering, wait_until
 
 SECRET = "correct-horse-battery-staple-0042"
 WRONG_SECRET = "wrong-horse-battery-staple-9999"
@@ -47,19 +47,7 @@ def member(node, secret=SECRET):
 
 def wait_ready(server, timeout=15.0):
     """Waits until the server answers PING (a member-only refusal counts)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if server.process.poll() is not None:
-            raise ProcessError(f"{server.name} exited:\n{server.log_tail()}")
-        try:
-            with server.raw(timeout=1.0) as probe:
-                if probe.command("PING") in (b"+PONG\r\n", NOT_MEMBER):
-                    return server
-        except (OSError, ConnectionClosed, ValueError):
-            pass
-        if time.monotonic() > deadline:
-            raise ProcessError(f"{server.name} not ready:\n{server.log_tail()}")
-        time.sleep(0.02)
+    return wait_answering(server, (b"+PONG\r\n", NOT_MEMBER), timeout)
 
 
 def wait_routing(proxy, timeout=15.0):
