@@ -687,6 +687,26 @@ collection_count(const struct collection *collection)
     return collection->state != NULL ? btree_count(&collection->state->trees[0]) : 0;
 }
 
+int
+collection_tree_count(const struct collection *collection)
+{
+    return collection->state != NULL ? collection->state->tree_count : 0;
+}
+
+int
+collection_tree_positional(int type, int tree)
+{
+    return collection_tree_order(type, tree) == BTREE_BY_POSITION;
+}
+
+void
+collection_set_expire(struct collection *collection, int64_t expire_ms)
+{
+    if (collection->state != NULL) {
+        collection->state->expire_ms = expire_ms;
+    }
+}
+
 /* Removes the key of a collection left empty (its pages go too). */
 static int
 collection_remove_empty(struct collection *collection)

@@ -121,6 +121,14 @@ uint64_t collection_count(const struct collection *collection);
  * "btree". */
 const char *collection_encoding(const struct collection *collection);
 
+/* Trees of the collection (2 for a sorted set, else 1). */
+int  collection_tree_count(const struct collection *collection);
+/* 1 when tree `tree` of a collection of `type` is ordered by position (a
+ * list), 0 when by key. */
+int  collection_tree_positional(int type, int tree);
+/* Sets the expiry (absolute Unix ms, 0: none) the next save stores. */
+void collection_set_expire(struct collection *collection, int64_t expire_ms);
+
 /* --- Sort keys --- */
 
 void collection_key_member(struct collection_key *key, const char *member,

@@ -15,11 +15,13 @@
 #include "shared/checksum.h"
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "shared/slot.h"
 #include "node/server.h"
 #include "node/storage.h"
 #include "node/keyindex.h"
 #include "node/db.h"
 #include "node/collection.h"
+#include "node/cluster.h"
 
 /* Records bigger than this are encoded in a buffer of their own rather
  * than the server's reusable scratch buffer (so it never stays huge). */
@@ -43,6 +45,9 @@ db_new_version(struct server *server)
 {
     struct version version;
 
+    if (server->import_version != NULL) {
+        return *server->import_version;
+    }
     version.clock = hlc_now(&server->clock);
     version.node = (uint16_t)server->settings.node_index;
     return version;
@@ -212,6 +217,59 @@ db_storage_delete(struct server *server, const char *key, size_t key_length)
     return result;
 }
 
+/* ------------------------------------------------------------------------
+ * Per-slot digests and the tombstone index
+ * ------------------------------------------------------------------------ */
+
+/* One key's share of its slot's digest: a mix of the key and its version.
+ * The digest is their sum, so it can be kept up to date per write. */
+static uint64_t
+db_digest_term(const char *key, size_t key_length, const struct version *version)
+{
+    unsigned char bytes[10];
+
+    record_write_be64(bytes, version->clock);
+    record_write_be16(bytes + 8, version->node);
+    return mix64(hash64(key, key_length) ^ hash64(bytes, sizeof(bytes)));
+}
+
+/* A key's record changes from version `old` to `new` (either NULL: absent):
+ * updates its slot's digest and tells the cluster layer about writes made
+ * here (not about imported states or expiries). */
+static void
+db_record_changed(struct server *server, const char *key, size_t key_length,
+                  const struct version *old, const struct version *new)
+{
+    unsigned int slot = key_slot(key, key_length);
+
+    if (old != NULL) {
+        server->slot_digests[slot] -= db_digest_term(key, key_length, old);
+    }
+    if (new != NULL) {
+        server->slot_digests[slot] += db_digest_term(key, key_length, new);
+        if (server->import_version == NULL && server->cluster != NULL) {
+            cluster_key_written(server->cluster, key, key_length);
+        }
+    }
+}
+
+uint64_t
+db_slot_digest_now(struct server *server, unsigned int slot)
+{
+    return server->slot_digests[slot];
+}
+
+/* The tombstone index keeps, per slot, the keys whose record is a
+ * tombstone; its "expiry" field holds the tombstone's HLC milliseconds, so
+ * the oldest tombstone comes first. */
+static void
+db_tombstone_indexed(struct server *server, const char *key, size_t key_length,
+                     const struct version *version)
+{
+    keyindex_set(server->tombstones, key, key_length, RECORD_TOMBSTONE,
+                 (int64_t)HLC_MILLISECONDS(version->clock));
+}
+
 /* A stored header plus, for a collection, the start of its payload (what
  * says where its stored pages are). */
 struct stored_header {
@@ -269,31 +327,69 @@ db_release_stored(struct server *server, const struct stored_header *stored)
                                       stored->payload_length);
 }
 
+/* How a key's record goes away. */
+enum db_removal {
+    DB_REMOVE_RECORD,     /* the record goes (expiry, slot drop) */
+    DB_REMOVE_TOMBSTONE   /* a versioned tombstone replaces it (a delete
+                             that replicas must learn about) */
+};
+
+/* Writes a tombstone with `version` in place of a key's record. */
+static int
+db_put_tombstone(struct server *server, const char *key, size_t key_length,
+                 const struct version *version)
+{
+    struct record_header header;
+    char record[RECORD_HEADER_SIZE];
+
+    header.type = RECORD_TOMBSTONE;
+    header.version = *version;
+    header.expire_ms = 0;
+    record_encode(record, &header, NULL, 0);
+    if (db_storage_put(server, key, key_length, record, sizeof(record)) != 0) {
+        return DB_ERROR;
+    }
+    db_tombstone_indexed(server, key, key_length, version);
+    return 0;
+}
+
 /* Removes a key from storage and the index; `stored` (may be NULL: read
- * here) describes its record, whose pages are released unless keep_pages. */
+ * here) describes its record, whose pages are released unless keep_pages.
+ * `removal` says whether a tombstone stays behind. */
 static int
 db_remove_stored(struct server *server, const char *key, size_t key_length,
-                 const struct stored_header *stored, int keep_pages)
+                 const struct stored_header *stored, int keep_pages,
+                 enum db_removal removal)
 {
     struct stored_header read;
+    struct version version;
     int result;
 
     db_prepare_write(server);
-    if (!keep_pages) {
-        if (stored == NULL) {
-            result = db_read_stored_header(server, key, key_length, &read);
-            if (result == DB_ERROR) {
-                return DB_ERROR;
-            }
-            stored = result == DB_FOUND ? &read : NULL;
-        }
-        if (stored != NULL && db_release_stored(server, stored) != 0) {
+    if (stored == NULL) {
+        result = db_read_stored_header(server, key, key_length, &read);
+        if (result == DB_ERROR) {
             return DB_ERROR;
         }
+        stored = result == DB_FOUND ? &read : NULL;
     }
-    if (db_storage_delete(server, key, key_length) < 0) {
+    if (!keep_pages && stored != NULL && db_release_stored(server, stored) != 0) {
         return DB_ERROR;
     }
+    if (removal == DB_REMOVE_TOMBSTONE) {
+        version = db_new_version(server);
+        if (db_put_tombstone(server, key, key_length, &version) != 0) {
+            return DB_ERROR;
+        }
+    } else if (db_storage_delete(server, key, key_length) < 0) {
+        return DB_ERROR;
+    }
+    if (stored != NULL && stored->header.type == RECORD_TOMBSTONE) {
+        keyindex_remove(server->tombstones, key, key_length);
+    }
+    db_record_changed(server, key, key_length,
+                      stored != NULL ? &stored->header.version : NULL,
+                      removal == DB_REMOVE_TOMBSTONE ? &version : NULL);
     keyindex_remove(server->keyindex, key, key_length);
     return DB_FOUND;
 }
@@ -301,7 +397,7 @@ db_remove_stored(struct server *server, const char *key, size_t key_length,
 static int
 db_remove(struct server *server, const char *key, size_t key_length)
 {
-    return db_remove_stored(server, key, key_length, NULL, 0);
+    return db_remove_stored(server, key, key_length, NULL, 0, DB_REMOVE_RECORD);
 }
 
 int
@@ -499,10 +595,18 @@ db_store(struct server *server, const char *key, size_t key_length,
     } else if (previous == DB_ERROR ||
         db_storage_put(server, key, key_length, buffer, size) != 0) {
         result = DB_ERROR;
-    } else if (previous == DB_NOT_FOUND || old->type == RECORD_TOMBSTONE ||
-               old->type != header->type || old->expire_ms != header->expire_ms) {
-        keyindex_set(server->keyindex, key, key_length, header->type,
-                     header->expire_ms);
+    } else {
+        if (previous == DB_NOT_FOUND || old->type == RECORD_TOMBSTONE ||
+            old->type != header->type || old->expire_ms != header->expire_ms) {
+            keyindex_set(server->keyindex, key, key_length, header->type,
+                         header->expire_ms);
+        }
+        if (previous == DB_FOUND && old->type == RECORD_TOMBSTONE) {
+            keyindex_remove(server->tombstones, key, key_length);
+        }
+        db_record_changed(server, key, key_length,
+                          previous == DB_FOUND ? &old->version : NULL,
+                          &header->version);
     }
     db_encode_buffer_done(server, buffer);
     return result;
@@ -529,7 +633,12 @@ db_delete(struct server *server, const char *key, size_t key_length)
     if (result != DB_FOUND || stored.header.type == RECORD_TOMBSTONE) {
         return result == DB_ERROR ? DB_ERROR : DB_NOT_FOUND;
     }
-    result = db_remove_stored(server, key, key_length, &stored, 0);
+    if (db_is_expired(stored.header.expire_ms, db_now_ms(server))) {
+        result = db_remove_stored(server, key, key_length, &stored, 0, DB_REMOVE_RECORD);
+    } else {
+        result = db_remove_stored(server, key, key_length, &stored, 0,
+                                  DB_REMOVE_TOMBSTONE);
+    }
     if (result == DB_FOUND && db_is_expired(stored.header.expire_ms, db_now_ms(server))) {
         server->stats.expired_keys++;
         return DB_NOT_FOUND;
@@ -549,7 +658,8 @@ db_rename(struct server *server, const char *from, size_t from_length,
     }
     if (db_write(server, to, to_length, value.type, value.data, value.length,
                  value.expire_ms) != 0 ||
-        db_remove_stored(server, from, from_length, NULL, 1) != DB_FOUND) {
+        db_remove_stored(server, from, from_length, NULL, 1,
+                         DB_REMOVE_TOMBSTONE) != DB_FOUND) {
         result = DB_ERROR;
     }
     db_value_release(&value);
@@ -573,7 +683,7 @@ db_set_expire(struct server *server, const char *key, size_t key_length,
     }
     if (expire_ms != 0 && expire_ms <= (int64_t)db_now_ms(server)) {
         free(record);
-        return db_remove(server, key, key_length);
+        return db_remove_stored(server, key, key_length, NULL, 0, DB_REMOVE_TOMBSTONE);
     }
     header.version = db_new_version(server);
     header.expire_ms = expire_ms;
@@ -631,6 +741,8 @@ db_flush(struct server *server)
         return DB_ERROR;
     }
     keyindex_clear(server->keyindex);
+    keyindex_clear(server->tombstones);
+    memset(server->slot_digests, 0, SLOT_COUNT * sizeof(*server->slot_digests));
     collection_reclaim_free(server);   /* the pages went with the file */
     return 0;
 }
@@ -655,17 +767,12 @@ slot_digest_visit(const struct keyindex_entry *entry, void *context)
 {
     struct slot_walk *walk = context;
     struct record_header header;
-    unsigned char version[10];
-    uint64_t hash;
 
     if (db_read_header(walk->server, entry->key, entry->key_length, &header) != DB_FOUND) {
         walk->failed = 1;
         return 1;
     }
-    record_write_be64(version, header.version.clock);
-    record_write_be16(version + 8, header.version.node);
-    hash = hash64(entry->key, entry->key_length);
-    walk->digest += mix64(hash ^ hash64(version, sizeof(version)));
+    walk->digest += db_digest_term(entry->key, entry->key_length, &header.version);
     walk->keys++;
     return 0;
 }
@@ -679,6 +786,7 @@ db_slot_digest(struct server *server, unsigned int slot, uint64_t *digest,
     memset(&walk, 0, sizeof(walk));
     walk.server = server;
     keyindex_foreach_in_slot(server->keyindex, slot, slot_digest_visit, &walk);
+    keyindex_foreach_in_slot(server->tombstones, slot, slot_digest_visit, &walk);
     *digest = walk.digest;
     *keys = walk.keys;
     return walk.failed ? DB_ERROR : 0;
@@ -714,6 +822,94 @@ db_slot_drop(struct server *server, unsigned int slot, uint64_t *removed)
     }
     tclistdel(walk.collected);
     return result;
+}
+
+/* ------------------------------------------------------------------------
+ * Replication: versioned states, tombstones, per-slot walks
+ * ------------------------------------------------------------------------ */
+
+int
+db_stored_header(struct server *server, const char *key, size_t key_length,
+                 struct record_header *header)
+{
+    return db_read_header(server, key, key_length, header);
+}
+
+int
+db_read_stored_record(struct server *server, const char *key, size_t key_length,
+                      char **record, size_t *size)
+{
+    int in_batch;
+    int found = db_storage_get(server, key, key_length, record, size, &in_batch);
+
+    return found < 0 ? DB_ERROR : found == 0 ? DB_NOT_FOUND : DB_FOUND;
+}
+
+int
+db_store_version(struct server *server, const char *key, size_t key_length,
+                 const struct record_header *header, const void *data, size_t length)
+{
+    return db_store(server, key, key_length, header, data, length);
+}
+
+int
+db_tombstone_version(struct server *server, const char *key, size_t key_length,
+                     const struct version *version)
+{
+    struct stored_header stored;
+    int previous = db_read_stored_header(server, key, key_length, &stored);
+
+    if (previous == DB_ERROR) {
+        return DB_ERROR;
+    }
+    db_prepare_write(server);
+    if (previous == DB_FOUND && db_release_stored(server, &stored) != 0) {
+        return DB_ERROR;
+    }
+    if (db_put_tombstone(server, key, key_length, version) != 0) {
+        return DB_ERROR;
+    }
+    keyindex_remove(server->keyindex, key, key_length);
+    db_record_changed(server, key, key_length,
+                      previous == DB_FOUND ? &stored.header.version : NULL, version);
+    return 0;
+}
+
+int
+db_tombstone_purge(struct server *server, const char *key, size_t key_length)
+{
+    struct stored_header stored;
+    int result = db_read_stored_header(server, key, key_length, &stored);
+
+    if (result != DB_FOUND || stored.header.type != RECORD_TOMBSTONE) {
+        if (result != DB_ERROR) {
+            keyindex_remove(server->tombstones, key, key_length);
+        }
+        return result == DB_ERROR ? DB_ERROR : DB_NOT_FOUND;
+    }
+    return db_remove_stored(server, key, key_length, &stored, 0, DB_REMOVE_RECORD);
+}
+
+uint64_t
+db_tombstone_count(struct server *server)
+{
+    return keyindex_count(server->tombstones);
+}
+
+int
+db_tombstones_foreach(struct server *server, keyindex_visitor visitor, void *context)
+{
+    return keyindex_foreach(server->tombstones, visitor, context);
+}
+
+int
+db_slot_foreach(struct server *server, unsigned int slot, keyindex_visitor visitor,
+                void *context)
+{
+    if (keyindex_foreach_in_slot(server->keyindex, slot, visitor, context) != 0) {
+        return 1;
+    }
+    return keyindex_foreach_in_slot(server->tombstones, slot, visitor, context);
 }
 
 /* ------------------------------------------------------------------------
@@ -785,8 +981,11 @@ db_load_record(const char *key, size_t key_length, const char *record,
     if (header.version.clock > loader->highest_clock) {
         loader->highest_clock = header.version.clock;
     }
+    server->slot_digests[key_slot(key, key_length)] +=
+        db_digest_term(key, key_length, &header.version);
     if (header.type == RECORD_TOMBSTONE) {
         server->load.tombstones++;
+        db_tombstone_indexed(server, key, key_length, &header.version);
         return 0;
     }
     keyindex_set(server->keyindex, key, key_length, header.type, header.expire_ms);
@@ -873,7 +1072,10 @@ db_open(struct server *server, char *error, size_t error_size)
         return -1;
     }
     server->keyindex = keyindex_new();
-    if (server->keyindex == NULL) {
+    server->tombstones = keyindex_new();
+    server->slot_digests = calloc(SLOT_COUNT, sizeof(*server->slot_digests));
+    if (server->keyindex == NULL || server->tombstones == NULL ||
+        server->slot_digests == NULL) {
         snprintf(error, error_size, "out of memory");
         return -1;
     }
@@ -899,6 +1101,10 @@ db_close(struct server *server, int clean)
     collection_reclaim_free(server);
     keyindex_free(server->keyindex);
     server->keyindex = NULL;
+    keyindex_free(server->tombstones);
+    server->tombstones = NULL;
+    free(server->slot_digests);
+    server->slot_digests = NULL;
     free(server->scratch);
     server->scratch = NULL;
     server->scratch_size = 0;

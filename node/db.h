@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "shared/clock.h"
 #include "node/record.h"
+#include "node/keyindex.h"
 
 struct server;
 
@@ -113,5 +114,40 @@ int  db_slot_digest(struct server *server, unsigned int slot, uint64_t *digest,
 /* Deletes every key of a slot (collections in O(1) each, their pages go to
  * the reclaimer); *removed receives how many.  Returns 0 or DB_ERROR. */
 int  db_slot_drop(struct server *server, unsigned int slot, uint64_t *removed);
+
+/* --- Replication (node/replication.c, node/keystate.c) --- */
+
+/* The current digest of a slot: the sum of a term per stored key and
+ * tombstone (key and version), kept up to date by every write; equal on
+ * replicas that hold the same versions.  O(1). */
+uint64_t db_slot_digest_now(struct server *server, unsigned int slot);
+/* The stored header of a key, tombstones and expired keys included (no
+ * expiry handling).  Returns DB_FOUND, DB_NOT_FOUND or DB_ERROR. */
+int  db_stored_header(struct server *server, const char *key, size_t key_length,
+                      struct record_header *header);
+/* The raw stored record of a key (tombstones included; *record is
+ * malloc'd).  Returns DB_FOUND, DB_NOT_FOUND or DB_ERROR. */
+int  db_read_stored_record(struct server *server, const char *key, size_t key_length,
+                           char **record, size_t *size);
+/* Stores a value with the given header (its version is kept, not minted):
+ * how a replica applies a state.  Returns 0 or DB_ERROR. */
+int  db_store_version(struct server *server, const char *key, size_t key_length,
+                      const struct record_header *header, const void *data,
+                      size_t length);
+/* Replaces whatever the key holds by a tombstone of `version`.  Returns 0
+ * or DB_ERROR. */
+int  db_tombstone_version(struct server *server, const char *key, size_t key_length,
+                          const struct version *version);
+/* Removes a key's tombstone for good (garbage collection).  Returns
+ * DB_FOUND, DB_NOT_FOUND (no tombstone there) or DB_ERROR. */
+int  db_tombstone_purge(struct server *server, const char *key, size_t key_length);
+uint64_t db_tombstone_count(struct server *server);
+/* Visits every tombstone (entry->expire_ms holds its HLC milliseconds). */
+int  db_tombstones_foreach(struct server *server, keyindex_visitor visitor,
+                           void *context);
+/* Visits a slot's keys, then its tombstones (entry->type tells them
+ * apart).  Returns non-zero when the visitor stopped the walk. */
+int  db_slot_foreach(struct server *server, unsigned int slot,
+                     keyindex_visitor visitor, void *context);
 
 #endif

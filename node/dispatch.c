@@ -168,6 +168,15 @@ static command_handler *const command_handlers[COMMAND_COUNT] = {
     /* Cluster-internal (node/t_connection.c; only with cluster-secret) */
     [COMMAND_HERD_CHALLENGE] = command_HERD_CHALLENGE,
     [COMMAND_HERD_PROVE]     = command_HERD_PROVE,
+    [COMMAND_HERD_GOSSIP]   = command_HERD_GOSSIP,
+    [COMMAND_HERD_REPL]     = command_HERD_REPL,
+    [COMMAND_HERD_FETCH]    = command_HERD_FETCH,
+    [COMMAND_HERD_DIGESTS]  = command_HERD_DIGESTS,
+    [COMMAND_HERD_SLOTKEYS] = command_HERD_SLOTKEYS,
+    [COMMAND_HERD_OWNED]    = command_HERD_OWNED,
+    /* Cluster status and fault switches (node/t_cluster.c) */
+    [COMMAND_CLUSTER]       = command_CLUSTER,
+    [COMMAND_DEBUG]         = command_DEBUG,
 };
 
 command_handler *

@@ -84,6 +84,7 @@
 #include "shared/random.h"
 #include "shared/reply.h"
 #include "shared/resp.h"
+#include "node/cluster.h"
 #include "node/collection.h"
 #include "node/db.h"
 #include "node/expire.h"
@@ -120,6 +121,7 @@ client_free(struct client *c)
     if (c->flags & CLIENT_WAITING_COMMIT) {
         TAILQ_REMOVE(&server->waiting_commit, c, commit_link);
     }
+    cluster_client_gone(c);
     bufferevent_free(c->connection);
     evbuffer_free(c->reply);
     resp_parser_free(&c->parser);
@@ -215,6 +217,8 @@ client_run_command(struct client *c, const struct command_info *info,
                    command_handler *handler)
 {
     struct server *server = c->server;
+    size_t start = 0;
+    int tracked = 0;
 
     c->connection_info.last_command = info->name;
     if (!command_arity_ok(info, c->argc)) {
@@ -225,10 +229,21 @@ client_run_command(struct client *c, const struct command_info *info,
                            c->reply)) {
         return;
     }
+    if ((info->flags & COMMAND_WRITE) && !(info->flags & COMMAND_INTERNAL) &&
+        cluster_has_peers(server->cluster)) {
+        if (!cluster_write_allowed(server->cluster, c, info)) {
+            return;
+        }
+        start = evbuffer_get_length(c->reply);
+        tracked = 1;
+    }
     c->command = info;
     server->command_time_ms = wall_clock_milliseconds(NULL);
     handler(c);
     server->command_time_ms = 0;
+    if (tracked) {
+        cluster_note_write_reply(c, start, evbuffer_get_length(c->reply));
+    }
     server->stats.commands_processed++;
     c->command = NULL;
 }
@@ -246,7 +261,10 @@ client_execute(struct client *c, const struct resp_request *request)
     c->argv = request->argv;
     c->argv_length = request->argv_length;
     info = command_lookup(c->argv[0], c->argv_length[0]);
-    if (info != NULL && !(info->flags & COMMAND_INTERNAL)) {
+    if (info != NULL && (!(info->flags & COMMAND_INTERNAL) ||
+                         !(info->flags & COMMAND_NOAUTH))) {
+        /* Internal commands other than the cluster-secret handshake run
+         * like any other when no secret is set (docs/security.md). */
         handler = command_handler_for(info->id);
     }
     if (!client_cluster_gate(c, info)) {
@@ -356,7 +374,7 @@ client_flush(struct client *c)
 {
     struct evbuffer *output = bufferevent_get_output(c->connection);
 
-    if (c->flags & CLIENT_WAITING_COMMIT) {
+    if ((c->flags & CLIENT_WAITING_COMMIT) || !TAILQ_EMPTY(&c->holds)) {
         return 0;
     }
     if (evbuffer_get_length(output) == 0 && !(c->flags & CLIENT_TLS)) {
@@ -505,6 +523,7 @@ client_create(struct server *server, evutil_socket_t fd, int tls)
         evutil_closesocket(fd);
         return NULL;
     }
+    TAILQ_INIT(&c->holds);
     c->connection = client_new_connection(server, fd, tls);
     if (c->connection == NULL) {
         free(c);
@@ -716,6 +735,24 @@ server_batch_opened(struct server *server)
     }
 }
 
+/* Sends a client's replies after a commit or a replication release. */
+static void
+client_send_released(struct client *c)
+{
+    if (client_flush(c) == 1) {
+        /* Its output pause was lifted: run its waiting requests from the
+         * loop, not from inside whatever command is committing. */
+        bufferevent_trigger(c->connection, EV_READ,
+                            BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+    }
+}
+
+void
+client_replies_released(struct client *c)
+{
+    client_send_released(c);
+}
+
 void
 server_commit_batch(struct server *server)
 {
@@ -727,15 +764,13 @@ server_commit_batch(struct server *server)
     }
     storage_commit(server->storage);
     server->batch_commands = 0;
+    if (server->cluster != NULL) {
+        cluster_batch_committed(server->cluster);   /* holds clients if it must */
+    }
     while ((c = TAILQ_FIRST(&server->waiting_commit)) != NULL) {
         TAILQ_REMOVE(&server->waiting_commit, c, commit_link);
         c->flags &= ~CLIENT_WAITING_COMMIT;
-        if (client_flush(c) == 1) {
-            /* Its output pause was lifted: run its waiting requests from
-             * the loop, not from inside whatever command is committing. */
-            bufferevent_trigger(c->connection, EV_READ,
-                                BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
-        }
+        client_send_released(c);
     }
 }
 
@@ -757,7 +792,7 @@ close_idle_clients(struct server *server, uint64_t now)
     }
     for (c = TAILQ_FIRST(&server->clients); c != NULL; c = next) {
         next = TAILQ_NEXT(c, clients_link);
-        if (!(c->flags & CLIENT_WAITING_COMMIT) &&
+        if (!(c->flags & CLIENT_WAITING_COMMIT) && TAILQ_EMPTY(&c->holds) &&
             now - c->connection_info.last_interaction_ms > limit) {
             log_verbose("Closing idle client %s", c->connection_info.address);
             client_free(c);
@@ -889,6 +924,10 @@ server_init(struct server *server, char *error, size_t error_size)
         db_open(server, error, error_size) != 0) {
         return -1;
     }
+    server->cluster = cluster_new(server, error, error_size);
+    if (server->cluster == NULL) {
+        return -1;
+    }
     server_log_ready(server);
     return 0;
 }
@@ -940,6 +979,8 @@ server_close(struct server *server, int clean)
     while ((c = TAILQ_FIRST(&server->clients)) != NULL) {
         client_free(c);
     }
+    cluster_free(server->cluster);
+    server->cluster = NULL;
     if (server->storage != NULL) {
         result = db_close(server, clean);
         if (result == 0 && clean) {

@@ -34,6 +34,8 @@ enum fsync_policy {
     FSYNC_NO         /* leave write-back to the OS */
 };
 
+#define NODE_SEEDS_MAX 64
+
 /* Settings read from herd.conf and the command line (see node/settings.c). */
 struct node_settings {
     char      bind[256];              /* listen address */
@@ -62,6 +64,23 @@ struct node_settings {
     char      tls_ca_cert_file[PATH_MAX]; /* CAs of peer (proxy, client) certificates */
     int       tls_auth_clients;           /* enum tls_auth_clients */
     char      tls_protocols[TLS_PROTOCOLS_MAX];  /* "TLSv1.2 TLSv1.3" */
+    /* Cluster (node/cluster.h; timings in milliseconds). */
+    char      node_id[64];                /* "": generated, kept in dir/node-id */
+    char      announce[280];              /* HOST:PORT peers use; "": bind:port */
+    char      seeds[NODE_SEEDS_MAX][280]; /* seed lines, HOST:PORT */
+    int       seed_count;
+    long long replicas;                   /* copies of each slot */
+    int       write_consistency;          /* enum write_consistency */
+    long long write_timeout;
+    long long probe_interval;
+    long long probe_timeout;
+    long long suspicion_timeout;
+    long long indirect_checks;
+    long long push_pull_interval;
+    long long anti_entropy_interval;
+    long long tombstone_gc_grace;
+    long long hint_max_keys;              /* hints kept per peer */
+    int       enable_debug_command;
 };
 
 /* Client flags. */
@@ -71,10 +90,20 @@ struct node_settings {
 #define CLIENT_OUTPUT_PAUSED     (1u << 3)  /* output over the soft limit: not reading */
 #define CLIENT_CLUSTER_MEMBER    (1u << 4)  /* proved the cluster secret */
 #define CLIENT_TLS               (1u << 5)  /* came in on tls-port: bytes go through SSL */
+#define CLIENT_OWNED_VIEW        (1u << 6)  /* inside HERD.OWNED: keyspace listings show
+                                               only the slots this node owns */
 
 /* Commands refused before the cluster-secret proof before the node closes
  * the connection. */
 #define CLIENT_CLUSTER_REFUSALS_MAX 3
+
+/* Where a write command's reply lies in c->reply (node/replication.c). */
+struct reply_span {
+    size_t start;
+    size_t end;
+};
+
+struct replication_hold;
 
 /* One connected client. */
 struct client {
@@ -93,6 +122,12 @@ struct client {
      * HERD.CHALLENGE ("" when none) and the commands refused so far. */
     char                 cluster_nonce[CLUSTER_NONCE_HEX_LENGTH + 1];
     int                  cluster_refusals;
+    /* Replies held until the batches they follow reach write-consistency
+     * (node/replication.c), and the write replies among them. */
+    TAILQ_HEAD(, replication_hold) holds;
+    struct reply_span   *write_spans;
+    int                  write_span_count;
+    int                  write_span_capacity;
     TAILQ_ENTRY(client)  clients_link;     /* server->clients */
     TAILQ_ENTRY(client)  commit_link;      /* server->waiting_commit */
 };
@@ -126,6 +161,7 @@ struct server_load_info {
 };
 
 struct keyindex;
+struct cluster;
 struct collection_reclaim;
 struct collection_cache;
 
@@ -164,6 +200,12 @@ struct server {
     struct collection_reclaim *reclaim;    /* released collection pages to sweep */
     struct collection_cache *collection_cache; /* decoded collections between commands */
     struct auth_worker   *auth_worker;     /* password checks (shared/auth.h) */
+    /* Replication (node/cluster.h, node/db.h). */
+    struct keyindex      *tombstones;      /* keys whose record is a tombstone */
+    uint64_t             *slot_digests;    /* SLOT_COUNT running digests */
+    const struct version *import_version;  /* set while applying a replicated
+                                              state: writes keep this version */
+    struct cluster       *cluster;         /* membership, replication, repair */
 };
 
 /* A command implementation: reads c->argv, writes to c->reply. */
@@ -204,6 +246,9 @@ void server_batch_opened(struct server *server);
 
 /* One CLIENT LIST line (without the trailing newline) into out. */
 void client_describe(struct client *c, struct evbuffer *out);
+/* Replication let go of the client's held replies: send them (the client
+ * may be freed here when it was closing). */
+void client_replies_released(struct client *c);
 /* Closes a client once its pending output is flushed. */
 void client_close_after_reply(struct client *c);
 

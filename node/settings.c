@@ -13,6 +13,7 @@
 #include "shared/auth.h"
 #include "shared/log.h"
 #include "shared/process.h"
+#include "shared/placement.h"
 #include "node/server.h"
 #include "node/settings.h"
 
@@ -20,6 +21,36 @@
 
 static const char *const fsync_names[] = { "always", "everysec", "no", NULL };
 static const char *const loglevel_names[] = { "debug", "verbose", "notice", "warning", NULL };
+static const char *const write_consistency_names[] = { "one", "quorum", "all", NULL };
+static const char *const yes_no_names[] = { "no", "yes", NULL };
+
+/* `seed HOST:PORT`: one more member to contact at start (repeatable). */
+static int
+settings_set_seed(const struct config_option *option, void *target,
+                  int argc, char **argv, char *error, size_t error_size)
+{
+    struct node_settings *settings = target;
+    const char *colon;
+
+    (void)option;
+    if (argc != 1) {
+        snprintf(error, error_size, "'seed' wants HOST:PORT, got %d values", argc);
+        return -1;
+    }
+    colon = strrchr(argv[0], ':');
+    if (colon == NULL || colon == argv[0] || colon[1] == '\0' ||
+        strlen(argv[0]) >= sizeof(settings->seeds[0])) {
+        snprintf(error, error_size, "'seed' wants HOST:PORT, got '%s'", argv[0]);
+        return -1;
+    }
+    if (settings->seed_count >= NODE_SEEDS_MAX) {
+        snprintf(error, error_size, "at most %d seed lines", NODE_SEEDS_MAX);
+        return -1;
+    }
+    snprintf(settings->seeds[settings->seed_count++], sizeof(settings->seeds[0]), "%s",
+             argv[0]);
+    return 0;
+}
 
 const struct config_option node_config_options[] = {
     { "bind", CONFIG_STRING, FIELD(bind), 0, sizeof(((struct node_settings *)0)->bind),
@@ -83,6 +114,38 @@ const struct config_option node_config_options[] = {
       "yes: peers need a certificate from the CA; optional: checked if sent; no" },
     { "tls-protocols", CONFIG_STRING, FIELD(tls_protocols), 0, TLS_PROTOCOLS_MAX,
       "TLSv1.2 TLSv1.3", NULL, NULL, "TLS versions accepted: TLSv1.2 and/or TLSv1.3" },
+    { "node-id", CONFIG_STRING, FIELD(node_id), 0, sizeof(((struct node_settings *)0)->node_id),
+      "", NULL, NULL, "this node's identity (\"\": generated at first start, kept in dir/node-id)" },
+    { "announce", CONFIG_STRING, FIELD(announce), 0, sizeof(((struct node_settings *)0)->announce),
+      "", NULL, NULL, "HOST:PORT other members and proxies reach this node at (\"\": bind:port)" },
+    { "seed", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_seed,
+      "HOST:PORT of a member to join through (repeatable)" },
+    { "replicas", CONFIG_INTEGER, FIELD(replicas), 1, PLACEMENT_MAX_REPLICAS,
+      "3", NULL, NULL, "copies of each slot, on that many nodes" },
+    { "write-consistency", CONFIG_ENUM, FIELD(write_consistency), 0, 0,
+      "quorum", write_consistency_names, NULL,
+      "replicas that must apply a write before it is acknowledged: one, quorum or all" },
+    { "write-timeout", CONFIG_INTEGER, FIELD(write_timeout), 10, 3600000,
+      "2000", NULL, NULL, "ms to wait for write-consistency before answering -NOQUORUM" },
+    { "membership-probe-interval", CONFIG_INTEGER, FIELD(probe_interval), 10, 600000,
+      "1000", NULL, NULL, "ms between failure-detector probes" },
+    { "membership-probe-timeout", CONFIG_INTEGER, FIELD(probe_timeout), 5, 600000,
+      "500", NULL, NULL, "ms to wait for a probe's answer before asking others" },
+    { "membership-suspicion-timeout", CONFIG_INTEGER, FIELD(suspicion_timeout), 10, 3600000,
+      "4000", NULL, NULL, "ms a suspected member has to refute before it is declared dead" },
+    { "membership-indirect-checks", CONFIG_INTEGER, FIELD(indirect_checks), 0, 16,
+      "3", NULL, NULL, "members asked to probe a member that did not answer" },
+    { "membership-push-pull-interval", CONFIG_INTEGER, FIELD(push_pull_interval), 100, 3600000,
+      "30000", NULL, NULL, "ms between full membership exchanges with a random member" },
+    { "anti-entropy-interval", CONFIG_INTEGER, FIELD(anti_entropy_interval), 10, 86400000,
+      "10000", NULL, NULL, "ms between anti-entropy rounds (slot digests compared with a member)" },
+    { "tombstone-gc-grace", CONFIG_INTEGER, FIELD(tombstone_gc_grace), 0, 1LL << 40,
+      "86400000", NULL, NULL,
+      "ms a delete's tombstone is kept at least (and until every replica has it)" },
+    { "hint-max-keys", CONFIG_INTEGER, FIELD(hint_max_keys), 0, 1LL << 32,
+      "1000000", NULL, NULL, "keys remembered per member that missed writes (hinted handoff)" },
+    { "enable-debug-command", CONFIG_ENUM, FIELD(enable_debug_command), 0, 0,
+      "no", yes_no_names, NULL, "allow DEBUG (NET DROP / NET HEAL for fault tests)" },
     { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -113,6 +176,12 @@ node_settings_load(struct node_settings *settings, const char *config_file,
     }
     if (process_load_settings(node_config_options, settings, config_file, argc, argv,
                               first, error, error_size) != 0) {
+        return -1;
+    }
+    if (settings->probe_timeout >= settings->probe_interval) {
+        snprintf(error, error_size, "membership-probe-timeout (%lld) must be below "
+                 "membership-probe-interval (%lld)", settings->probe_timeout,
+                 settings->probe_interval);
         return -1;
     }
     return settings_check_tls(settings, error, error_size);

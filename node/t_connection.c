@@ -314,8 +314,9 @@ cluster_refuse(struct client *c)
     }
 }
 
-/* Runs HERD.CHALLENGE or HERD.PROVE: their own arity check, no ACL (they
- * come before AUTH and are no user's business).  A malformed one before
+/* Runs an internal command: HERD.CHALLENGE or HERD.PROVE (before the
+ * proof), or a member's replication and gossip (after it): their own arity
+ * check, no ACL (they come before AUTH and are no user's business).  A malformed one before
  * the proof counts as a refused command. */
 static void
 cluster_run_internal(struct client *c, const struct command_info *info)
@@ -347,7 +348,11 @@ client_cluster_gate(struct client *c, const struct command_info *info)
         return 1;
     }
     if (info != NULL && (info->flags & COMMAND_INTERNAL)) {
-        cluster_run_internal(c, info);
+        if (!(info->flags & COMMAND_NOAUTH) && !(c->flags & CLIENT_CLUSTER_MEMBER)) {
+            cluster_refuse(c);
+        } else {
+            cluster_run_internal(c, info);
+        }
         return 0;
     }
     if ((c->flags & CLIENT_CLUSTER_MEMBER) || (info != NULL && info->id == COMMAND_QUIT)) {

@@ -18,6 +18,8 @@
 #include <strings.h>
 #include <tcutil.h>
 #include "shared/glob.h"
+#include "shared/slot.h"
+#include "node/cluster.h"
 #include "shared/number.h"
 #include "shared/random.h"
 #include "shared/reply.h"
@@ -381,6 +383,7 @@ struct key_walk {
     uint64_t    now_ms;
     TCLIST     *found;          /* keys to reply */
     TCLIST     *expired;        /* keys to delete after the walk */
+    struct cluster *owned_by;   /* not NULL: only keys this node owns (HERD.OWNED) */
 };
 
 static int
@@ -402,6 +405,10 @@ key_walk_visit(const struct keyindex_entry *entry, void *context)
     if (walk->type_given && entry->type != walk->type) {
         return 0;
     }
+    if (walk->owned_by != NULL &&
+        !cluster_owns_slot(walk->owned_by, (unsigned int)(entry->position >> 40))) {
+        return 0;
+    }
     tclistpush(walk->found, entry->key, (int)entry->key_length);
     return 0;
 }
@@ -413,6 +420,9 @@ key_walk_init(struct key_walk *walk, struct client *c)
     walk->type = -1;
     walk->now_ms = command_now(c);
     walk->found = tclistnew();
+    if (c->flags & CLIENT_OWNED_VIEW) {
+        walk->owned_by = c->server->cluster;
+    }
 }
 
 static void
@@ -554,11 +564,43 @@ command_KEYS(struct client *c)
     key_walk_finish(&walk, c->server);
 }
 
+static int
+count_visit(const struct keyindex_entry *entry, void *context)
+{
+    (void)entry;
+    (*(long long *)context)++;
+    return 0;
+}
+
+/* DBSIZE of the keys this node owns (HERD.OWNED): the slots where it is
+ * the first live home replica.  Costs O(keys owned). */
+static long long
+owned_size(struct server *server)
+{
+    long long count = 0;
+    unsigned int slot;
+
+    for (slot = 0; slot < SLOT_COUNT; slot++) {
+        if (cluster_owns_slot(server->cluster, slot)) {
+            keyindex_foreach_in_slot(server->keyindex, slot, count_visit, &count);
+        }
+    }
+    return count;
+}
+
 void
 command_DBSIZE(struct client *c)
 {
+    if ((c->flags & CLIENT_OWNED_VIEW) && cluster_has_peers(c->server->cluster)) {
+        reply_integer(c->reply, owned_size(c->server));
+        return;
+    }
     reply_integer(c->reply, db_size(c->server));
 }
+
+/* Random keys RANDOMKEY under HERD.OWNED draws before it answers nil when
+ * none is this node's. */
+#define RANDOMKEY_OWNED_TRIES 64
 
 /* The key RANDOMKEY found, copied out of the index. */
 struct random_pick {
@@ -586,6 +628,7 @@ command_RANDOMKEY(struct client *c)
 {
     struct server *server = c->server;
     struct random_pick pick;
+    int misses = 0;
 
     for (;;) {
         memset(&pick, 0, sizeof(pick));
@@ -593,6 +636,15 @@ command_RANDOMKEY(struct client *c)
                                random_pick_visit, &pick) || pick.key == NULL) {
             reply_null(c->reply);
             return;
+        }
+        if ((c->flags & CLIENT_OWNED_VIEW) &&
+            !cluster_owns_slot(server->cluster, key_slot(pick.key, pick.key_length))) {
+            free(pick.key);
+            if (++misses >= RANDOMKEY_OWNED_TRIES) {
+                reply_null(c->reply);     /* the proxy asks the next node */
+                return;
+            }
+            continue;
         }
         if (!db_is_expired(pick.expire_ms, command_now(c))) {
             break;

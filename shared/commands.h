@@ -188,9 +188,17 @@
     X(INFO,        "info",       -1, COMMAND_LOADING|COMMAND_STALE, 0, 0, 0, "@slow @dangerous", "server", "Get information and statistics about the server") \
     X(TIME,        "time",        1, COMMAND_LOADING|COMMAND_STALE|COMMAND_FAST, 0, 0, 0, "@fast", "server", "Return the current server time") \
     X(ACL,         "acl",        -2, COMMAND_CONNECTION, 0, 0, 0, "@slow", "server", "A container for Access List Control commands") \
+    X(CLUSTER,     "cluster",    -2, 0, 0, 0, 0, "@slow", "cluster", "A container for cluster commands") \
+    X(DEBUG,       "debug",      -2, COMMAND_ADMIN|COMMAND_NOSCRIPT|COMMAND_LOADING|COMMAND_STALE, 0, 0, 0, "@admin @slow @dangerous", "server", "A container for debugging commands") \
     /* cluster-internal (shared/cluster_secret.h): hidden from COMMAND, never forwarded by the proxy */ \
     X(HERD_CHALLENGE, "herd.challenge", 1, COMMAND_INTERNAL|COMMAND_NOAUTH|COMMAND_FAST, 0, 0, 0, "@fast @connection", "server", "Start a cluster-secret proof: returns a fresh nonce") \
-    X(HERD_PROVE,     "herd.prove",     3, COMMAND_INTERNAL|COMMAND_NOAUTH|COMMAND_FAST, 0, 0, 0, "@fast @connection", "server", "Prove the cluster secret: HMAC of the nonce and the role")
+    X(HERD_PROVE,     "herd.prove",     3, COMMAND_INTERNAL|COMMAND_NOAUTH|COMMAND_FAST, 0, 0, 0, "@fast @connection", "server", "Prove the cluster secret: HMAC of the nonce and the role") \
+    X(HERD_GOSSIP,    "herd.gossip",    2, COMMAND_INTERNAL|COMMAND_FAST, 0, 0, 0, "@fast", "cluster", "A membership message from another member") \
+    X(HERD_REPL,      "herd.repl",      3, COMMAND_INTERNAL|COMMAND_WRITE, 0, 0, 0, "@write @slow", "cluster", "Apply a key's replicated state when newer") \
+    X(HERD_FETCH,     "herd.fetch",     2, COMMAND_INTERNAL|COMMAND_READONLY, 0, 0, 0, "@read @slow", "cluster", "A key's whole state, for repair") \
+    X(HERD_DIGESTS,   "herd.digests",   1, COMMAND_INTERNAL|COMMAND_READONLY, 0, 0, 0, "@read @slow", "cluster", "Every slot's digest, for anti-entropy") \
+    X(HERD_SLOTKEYS,  "herd.slotkeys",  2, COMMAND_INTERNAL|COMMAND_READONLY, 0, 0, 0, "@read @slow", "cluster", "A slot's keys and versions, for anti-entropy") \
+    X(HERD_OWNED,     "herd.owned",    -2, COMMAND_INTERNAL|COMMAND_READONLY, 0, 0, 0, "@read @slow", "cluster", "A keyspace listing over the slots this node owns")
 
 /* One identifier per command. */
 enum command_id {
