@@ -118,7 +118,7 @@ proxy_backend_init(struct proxy *proxy, struct proxy_backend *backend, int index
     memset(backend, 0, sizeof(*backend));
     backend->proxy = proxy;
     backend->index = index;
-    backend->node = &proxy->settings.nodes[index];
+    backend->node = &proxy->node_addresses[index];
     backend->state = PROXY_BACKEND_DOWN;
     backend->fd = -1;
     backend->reconnect_delay_ms = proxy->settings.node_reconnect_interval;
@@ -128,8 +128,9 @@ proxy_backend_init(struct proxy *proxy, struct proxy_backend *backend, int index
     backend->output = evbuffer_new();
     backend->reader = redisReaderCreate();
     backend->reconnect_event = evtimer_new(proxy->base, backend_reconnect_callback, backend);
+    backend->view = calloc((size_t)proxy->backend_capacity, 1);
     if (backend->input == NULL || backend->output == NULL || backend->reader == NULL ||
-        backend->reconnect_event == NULL) {
+        backend->reconnect_event == NULL || backend->view == NULL) {
         return -1;
     }
     return 0;
@@ -184,6 +185,8 @@ proxy_backend_free(struct proxy_backend *backend)
     if (backend->reader != NULL) {
         redisReaderFree(backend->reader);
     }
+    free(backend->view);
+    backend->view = NULL;
 }
 
 /* Replaces the reader (after an error its state is sticky). */

@@ -177,6 +177,9 @@ proxy_cron_callback(evutil_socket_t fd, short what, void *argument)
         /* Out of descriptors a while ago: try accepting again. */
         proxy_enable_listeners(proxy);
     }
+    if (proxy->seed_mode) {
+        proxy_membership_tick(proxy, now);
+    }
 }
 
 static void
@@ -323,11 +326,11 @@ proxy_compare_names(const void *a, const void *b, void *argument)
 {
     const struct proxy *proxy = argument;
 
-    return strcmp(proxy->settings.nodes[*(const int *)a].name,
-                  proxy->settings.nodes[*(const int *)b].name);
+    return strcmp(proxy->node_addresses[*(const int *)a].name,
+                  proxy->node_addresses[*(const int *)b].name);
 }
 
-/* Builds the placement table and the slot -> node map. */
+/* Builds the placement table and the slot -> node map of a fixed pool. */
 static int
 proxy_build_placement(struct proxy *proxy)
 {
@@ -336,12 +339,15 @@ proxy_build_placement(struct proxy *proxy)
     int count, i;
     unsigned int slot;
 
+    if (proxy->seed_mode) {
+        return 0;      /* built when the nodes report the membership */
+    }
     members = calloc((size_t)proxy->backend_count, sizeof(*members));
     if (members == NULL) {
         return -1;
     }
     for (i = 0; i < proxy->backend_count; i++) {
-        snprintf(members[i].id, sizeof(members[i].id), "%s", proxy->settings.nodes[i].name);
+        snprintf(members[i].id, sizeof(members[i].id), "%s", proxy->node_addresses[i].name);
         members[i].owns_data = 1;
     }
     if (placement_build(&proxy->placement, members, proxy->backend_count,
@@ -357,34 +363,61 @@ proxy_build_placement(struct proxy *proxy)
         }
         proxy->slot_backend[slot] = replicas[0];
     }
+    proxy->membership_digest = proxy->placement.digest;
     return 0;
 }
 
-/* Creates one backend per configured node, with SCAN ordinals. */
+/* Orders the SCAN ordinals of the backends by name. */
+void
+proxy_order_backends(struct proxy *proxy)
+{
+    int i;
+
+    for (i = 0; i < proxy->backend_count; i++) {
+        proxy->scan_order[i] = i;
+    }
+    qsort_r(proxy->scan_order, (size_t)proxy->backend_count, sizeof(int),
+            proxy_compare_names, proxy);
+    for (i = 0; i < proxy->backend_count; i++) {
+        proxy->backends[proxy->scan_order[i]].ordinal = i;
+    }
+}
+
+/* Creates the backends: one per node line, or (seed mode) one per seed,
+ * with room for every member learnt later.  Backends never move, so the
+ * arrays are allocated once at their final capacity. */
 static int
 proxy_create_backends(struct proxy *proxy)
 {
-    int count = proxy->settings.node_count, i;
+    int capacity, i;
 
-    proxy->backend_count = count;
-    proxy->backends = calloc((size_t)count, sizeof(*proxy->backends));
-    proxy->scan_order = calloc((size_t)count, sizeof(*proxy->scan_order));
-    proxy->keys_per_backend = calloc((size_t)count, sizeof(*proxy->keys_per_backend));
-    proxy->fragment_of_backend = calloc((size_t)count, sizeof(*proxy->fragment_of_backend));
-    if (proxy->backends == NULL || proxy->scan_order == NULL ||
-        proxy->keys_per_backend == NULL || proxy->fragment_of_backend == NULL) {
+    proxy->seed_mode = proxy->settings.seed_count > 0;
+    capacity = proxy->seed_mode ? PLACEMENT_MAX_MEMBERS + proxy->settings.seed_count
+                                : proxy->settings.node_count;
+    proxy->backend_capacity = capacity;
+    proxy->backends = calloc((size_t)capacity, sizeof(*proxy->backends));
+    proxy->node_addresses = calloc((size_t)capacity, sizeof(*proxy->node_addresses));
+    proxy->scan_order = calloc((size_t)capacity, sizeof(*proxy->scan_order));
+    proxy->keys_per_backend = calloc((size_t)capacity, sizeof(*proxy->keys_per_backend));
+    proxy->fragment_of_backend = calloc((size_t)capacity, sizeof(*proxy->fragment_of_backend));
+    proxy->member_backend = calloc((size_t)capacity, sizeof(*proxy->member_backend));
+    if (proxy->backends == NULL || proxy->node_addresses == NULL ||
+        proxy->scan_order == NULL || proxy->keys_per_backend == NULL ||
+        proxy->fragment_of_backend == NULL || proxy->member_backend == NULL) {
         return -1;
     }
-    for (i = 0; i < count; i++) {
+    if (proxy->seed_mode) {
+        return proxy_membership_init(proxy);
+    }
+    proxy->backend_count = capacity;
+    for (i = 0; i < capacity; i++) {
+        proxy->node_addresses[i] = proxy->settings.nodes[i];
         if (proxy_backend_init(proxy, &proxy->backends[i], i) != 0) {
             return -1;
         }
-        proxy->scan_order[i] = i;
+        proxy->backends[i].member = 1;
     }
-    qsort_r(proxy->scan_order, (size_t)count, sizeof(int), proxy_compare_names, proxy);
-    for (i = 0; i < count; i++) {
-        proxy->backends[proxy->scan_order[i]].ordinal = i;
-    }
+    proxy_order_backends(proxy);
     return 0;
 }
 
@@ -514,6 +547,8 @@ proxy_free(struct proxy *proxy)
     free(proxy->scan_order);
     free(proxy->keys_per_backend);
     free(proxy->fragment_of_backend);
+    free(proxy->node_addresses);
+    free(proxy->member_backend);
     free(proxy->key_backend);
     if (proxy->base != NULL) {
         event_base_free(proxy->base);

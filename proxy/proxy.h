@@ -121,7 +121,8 @@ enum proxy_merge {
     PROXY_MERGE_ALL_OK,     /* +OK when every fragment said OK */
     PROXY_MERGE_CONCAT,     /* arrays, concatenated (KEYS) */
     PROXY_MERGE_RANDOMKEY,  /* nodes tried one after another */
-    PROXY_MERGE_SCAN        /* cluster cursor rewritten */
+    PROXY_MERGE_SCAN,       /* cluster cursor rewritten */
+    PROXY_MERGE_MEMBERSHIP  /* the proxy's own CLUSTER MEMBERS poll */
 };
 
 /* Why requests to a node fail (see the texts above). */
@@ -318,6 +319,13 @@ struct proxy_backend {
     int                    tls_write_wants_read; /* SSL_write waits for readability */
     struct proxy_backend_stats stats;
     TAILQ_ENTRY(proxy_backend) flush_link;
+    /* Seed mode (proxy/membership.c). */
+    int                    member;       /* a cluster member (node->name is its id) */
+    int                    voted_alive;  /* most nodes' views say it is alive */
+    unsigned char         *view;         /* this node's liveness view: 1 alive, per
+                                            backend index */
+    uint64_t               view_ms;      /* when the view was read (0: never) */
+    int                    poll_pending; /* a CLUSTER MEMBERS is in flight */
 };
 
 int  proxy_backend_init(struct proxy *proxy, struct proxy_backend *backend, int index);
@@ -399,8 +407,19 @@ struct proxy {
     SSL_CTX                *tls_context;      /* shared/tls.h; NULL: no TLS */
     SSL_CTX                *node_tls_context; /* node-tls client context; NULL: no */
     uint64_t                listener_paused_ms;  /* accept failed (EMFILE); 0: no */
-    struct proxy_backend   *backends;         /* settings.nodes order */
+    struct proxy_backend   *backends;         /* settings.nodes order (seed mode:
+                                                 seeds, then members as learnt) */
     int                     backend_count;
+    int                     backend_capacity; /* fixed: backends never move */
+    struct proxy_node_address *node_addresses; /* backend_capacity, by backend */
+    /* Seed mode: the cluster's membership as the nodes report it. */
+    int                     seed_mode;
+    int                    *member_backend;   /* placement index -> backend index */
+    int                     member_count;
+    uint64_t                membership_digest;
+    int                     cluster_replicas; /* as the nodes report it */
+    uint64_t                last_membership_poll_ms;
+    unsigned int            read_rotation;    /* read-consistency one */
     int                    *scan_order;       /* ordinal -> backend index */
     struct placement_table  placement;
     int16_t                 slot_backend[SLOT_COUNT];  /* first replica */
@@ -442,11 +461,35 @@ void proxy_schedule_client_flush(struct proxy_client *client);
 void proxy_schedule_client_resume(struct proxy_client *client);
 /* Accepts again on every port (after running out of descriptors). */
 void proxy_enable_listeners(struct proxy *proxy);
-/* The node a slot's keys go to (its first replica). */
-static inline struct proxy_backend *
-proxy_backend_for_slot(struct proxy *proxy, unsigned int slot)
-{
-    return &proxy->backends[proxy->slot_backend[slot]];
-}
+/* The node a request for a slot goes to: with node lines, the slot's first
+ * replica; in seed mode, the first usable home replica for a write (the
+ * coordinator), for a read per read-consistency (proxy/membership.c). */
+struct proxy_backend *proxy_backend_for_slot(struct proxy *proxy, unsigned int slot,
+                                             int write);
+
+/* Orders the SCAN ordinals of the backends by node name (again after a
+ * member was added). */
+void proxy_order_backends(struct proxy *proxy);
+
+/* Orders the SCAN ordinals of the backends by node name (again after a
+ * member was added). */
+void proxy_order_backends(struct proxy *proxy);
+
+/* Seed mode (proxy/membership.c). */
+/* Polls every connected node's CLUSTER MEMBERS when the interval passed. */
+void proxy_membership_tick(struct proxy *proxy, uint64_t now_ms);
+/* A node's CLUSTER MEMBERS reply (or an error reply). */
+void proxy_membership_reply(struct proxy_backend *backend, const redisReply *reply);
+/* Creates the seed backends.  Returns 0 or -1. */
+int  proxy_membership_init(struct proxy *proxy);
+/* 1 when requests may go to the backend now (seed mode: a member that most
+ * nodes see alive, whose connection takes requests). */
+int  proxy_backend_routable(const struct proxy_backend *backend);
+/* Writes a keyspace listing (DBSIZE, KEYS, SCAN, RANDOMKEY) for one node:
+ * in seed mode inside HERD.OWNED, so each key is listed by one replica. */
+void proxy_write_listing(const struct proxy *proxy, struct evbuffer *out, int argc,
+                         const char *const *argv, const size_t *lengths);
+/* CLUSTER NODES / MEMBERS / INFO / MYID answered from the proxy's view. */
+void proxy_membership_command(struct proxy_client *client, const struct resp_request *request);
 
 #endif

@@ -243,6 +243,12 @@ proxy_fragment_replied(struct proxy_fragment *fragment, redisReply *reply)
 {
     struct proxy_request *request = fragment->request;
 
+    if (request->merge == PROXY_MERGE_MEMBERSHIP) {
+        proxy_membership_reply(fragment->backend, reply);
+        freeReplyObject(reply);
+        proxy_request_destroy(request);
+        return;
+    }
     if (request->client == NULL) {
         freeReplyObject(reply);
         request_orphan_fragment_done(request);

@@ -29,7 +29,8 @@
 #include "proxy/proxy.h"
 
 static const char crossslot_error[] = "CROSSSLOT Keys in request don't hash to the same slot";
-static const char randomkey_request[] = "*1\r\n$9\r\nRANDOMKEY\r\n";
+static const char *const randomkey_argv[] = { "RANDOMKEY" };
+static const size_t randomkey_lengths[] = { 9 };
 
 static struct proxy_request *
 route_new_request(struct proxy_client *client, enum proxy_merge merge, enum command_id command,
@@ -114,7 +115,8 @@ route_keyless_backend(struct proxy *proxy, const struct command_info *command,
         position = request->argc - 1;
     }
     return proxy_backend_for_slot(proxy, key_slot(request->argv[position],
-                                                  request->argv_length[position]));
+                                                  request->argv_length[position]),
+                                  (command->flags & COMMAND_WRITE) != 0);
 }
 
 /*
@@ -151,7 +153,9 @@ route_by_keys(struct proxy_client *client, const struct command_info *command,
             return;
         }
     }
-    route_forward(client, command, request, proxy_backend_for_slot(client->proxy, slot));
+    route_forward(client, command, request,
+                  proxy_backend_for_slot(client->proxy, slot,
+                                         (command->flags & COMMAND_WRITE) != 0));
 }
 
 /* Grows the proxy's key -> node scratch array. */
@@ -176,15 +180,16 @@ route_reserve_keys(struct proxy *proxy, int count)
  * last one in *some_backend. */
 static int
 route_assign_keys(struct proxy *proxy, const struct resp_request *request, int step,
-                  int key_count, int *some_backend)
+                  int key_count, int write, int *some_backend)
 {
     int key, argument, backend, touched = 0;
 
     route_reserve_keys(proxy, key_count);
     for (key = 0; key < key_count; key++) {
         argument = 1 + key * step;
-        backend = proxy->slot_backend[key_slot(request->argv[argument],
-                                               request->argv_length[argument])];
+        backend = proxy_backend_for_slot(proxy, key_slot(request->argv[argument],
+                                                         request->argv_length[argument]),
+                                         write)->index;
         proxy->key_backend[key] = (uint16_t)backend;
         if (proxy->keys_per_backend[backend]++ == 0) {
             touched++;
@@ -274,7 +279,8 @@ route_split(struct proxy_client *client, const struct command_info *command,
     struct proxy_request *split;
     struct evbuffer *out;
 
-    touched = route_assign_keys(proxy, request, step, key_count, &backend);
+    touched = route_assign_keys(proxy, request, step, key_count,
+                                (command->flags & COMMAND_WRITE) != 0, &backend);
     if (touched == 1) {
         route_clear_counts(proxy);
         route_forward(client, command, request, &proxy->backends[backend]);
@@ -303,6 +309,22 @@ route_split(struct proxy_client *client, const struct command_info *command,
     proxy->stats.fragmented_requests++;
 }
 
+/* The nodes a fan-out goes to: every node of a fixed pool; in seed mode
+ * the routable members (each answers for the slots it owns).  Returns how
+ * many, their indexes in proxy->fragment_of_backend. */
+static int
+route_fan_out_targets(struct proxy *proxy)
+{
+    int i, count = 0;
+
+    for (i = 0; i < proxy->backend_count; i++) {
+        if (!proxy->seed_mode || proxy_backend_routable(&proxy->backends[i])) {
+            proxy->fragment_of_backend[count++] = i;
+        }
+    }
+    return count;
+}
+
 /* KEYS, DBSIZE, FLUSHALL, FLUSHDB: the same request to every node. */
 static void
 route_fan_out(struct proxy_client *client, const struct command_info *command,
@@ -310,19 +332,32 @@ route_fan_out(struct proxy_client *client, const struct command_info *command,
 {
     struct proxy *proxy = client->proxy;
     struct proxy_request *fanned;
-    int i;
+    struct proxy_backend *backend;
+    int listing = command->id == COMMAND_KEYS || command->id == COMMAND_DBSIZE;
+    int i, count;
 
     if (proxy->backend_count == 1) {
         route_forward(client, command, request, &proxy->backends[0]);
         return;
     }
-    if (route_check_nodes(client, NULL)) {
+    if (!proxy->seed_mode && route_check_nodes(client, NULL)) {
         return;
     }
-    fanned = route_new_request(client, merge, command->id, proxy->backend_count);
-    for (i = 0; i < proxy->backend_count; i++) {
-        route_write_whole(proxy->backends[i].output, request);
-        proxy_backend_enqueue(&proxy->backends[i], &fanned->fragments[i]);
+    count = route_fan_out_targets(proxy);
+    if (count == 0) {
+        proxy_client_error(client, "ERR no node of the cluster is available");
+        return;
+    }
+    fanned = route_new_request(client, merge, command->id, count);
+    for (i = 0; i < count; i++) {
+        backend = &proxy->backends[proxy->fragment_of_backend[i]];
+        if (listing) {
+            proxy_write_listing(proxy, backend->output, request->argc, request->argv,
+                                request->argv_length);
+        } else {
+            route_write_whole(backend->output, request);
+        }
+        proxy_backend_enqueue(backend, &fanned->fragments[i]);
     }
 }
 
@@ -343,9 +378,12 @@ proxy_route_randomkey_next(struct proxy_request *request)
             }
             continue;
         }
+        if (proxy->seed_mode && !proxy_backend_routable(backend)) {
+            continue;      /* its slots are owned by a live replica */
+        }
         memset(&request->fragments[0], 0, sizeof(request->fragments[0]));
         request->fragments[0].request = request;
-        evbuffer_add(backend->output, randomkey_request, sizeof(randomkey_request) - 1);
+        proxy_write_listing(proxy, backend->output, 1, randomkey_argv, randomkey_lengths);
         proxy_backend_enqueue(backend, &request->fragments[0]);
         return 1;
     }
@@ -471,6 +509,12 @@ proxy_route_request(struct proxy_client *client, const struct resp_request *requ
         return;
     case COMMAND_SCAN:
         proxy_scan_route(client, request);
+        return;
+    case COMMAND_CLUSTER:
+        proxy_membership_command(client, request);
+        return;
+    case COMMAND_DEBUG:
+        proxy_client_error(client, "ERR herd-proxy does not forward DEBUG; send it to a node");
         return;
     default:
         break;

@@ -72,6 +72,45 @@ proxy_scan_cursor_next(int ordinal, uint64_t node_cursor, int node_count, uint64
     return 0;
 }
 
+/* A finished scan whose remaining nodes are all unavailable: cursor 0. */
+static void
+scan_reply_end(struct proxy_client *client)
+{
+    struct evbuffer *out = proxy_client_reply_begin(client);
+
+    reply_array_header(out, 2);
+    reply_bulk(out, "0", 1);
+    reply_array_header(out, 0);
+    proxy_client_reply_end(client);
+}
+
+/* SCAN <node cursor> [options] for one node (in HERD.OWNED in seed mode). */
+static void
+scan_write_request(struct proxy *proxy, struct proxy_backend *backend,
+                   const struct resp_request *request, uint64_t node_cursor)
+{
+    const char **argv = malloc((size_t)request->argc * sizeof(*argv));
+    size_t *lengths = malloc((size_t)request->argc * sizeof(*lengths));
+    char digits[24];
+    int i;
+
+    if (argv == NULL || lengths == NULL) {
+        proxy_out_of_memory();
+    }
+    argv[0] = "scan";
+    lengths[0] = 4;
+    lengths[1] = (size_t)snprintf(digits, sizeof(digits), "%llu",
+                                  (unsigned long long)node_cursor);
+    argv[1] = digits;
+    for (i = 2; i < request->argc; i++) {
+        argv[i] = request->argv[i];
+        lengths[i] = request->argv_length[i];
+    }
+    proxy_write_listing(proxy, backend->output, request->argc, argv, lengths);
+    free(argv);
+    free(lengths);
+}
+
 void
 proxy_scan_route(struct proxy_client *client, const struct resp_request *request)
 {
@@ -81,7 +120,7 @@ proxy_scan_route(struct proxy_client *client, const struct resp_request *request
     enum proxy_node_failure failure;
     char text[PROXY_ADDRESS_MAX + 64];
     uint64_t node_cursor;
-    int ordinal, i;
+    int ordinal;
 
     if (proxy_scan_cursor_parse(request->argv[1], request->argv_length[1],
                                 proxy->backend_count, &ordinal, &node_cursor) != 0) {
@@ -89,6 +128,15 @@ proxy_scan_route(struct proxy_client *client, const struct resp_request *request
         return;
     }
     backend = &proxy->backends[proxy->scan_order[ordinal]];
+    while (proxy->seed_mode && !proxy_backend_routable(backend)) {
+        /* Its slots are owned by live replicas: go on with the next node. */
+        if (++ordinal >= proxy->backend_count) {
+            scan_reply_end(client);
+            return;
+        }
+        node_cursor = 0;
+        backend = &proxy->backends[proxy->scan_order[ordinal]];
+    }
     if (proxy_backend_refuses(backend, &failure)) {
         proxy_node_error_text(backend, failure, text, sizeof(text));
         proxy_client_error(client, text);
@@ -101,12 +149,7 @@ proxy_scan_route(struct proxy_client *client, const struct resp_request *request
     scan->fragment_count = 1;
     scan->fragments[0].request = scan;
     scan->scan_ordinal = ordinal;
-    reply_array_header(backend->output, request->argc);
-    reply_bulk(backend->output, "scan", 4);
-    reply_bulk_long_long(backend->output, (long long)node_cursor);
-    for (i = 2; i < request->argc; i++) {
-        reply_bulk(backend->output, request->argv[i], request->argv_length[i]);
-    }
+    scan_write_request(proxy, backend, request, node_cursor);
     proxy_backend_enqueue(backend, &scan->fragments[0]);
 }
 

@@ -20,7 +20,12 @@ static const char *const loglevel_names[] = {
 static int settings_set_node(const struct config_option *option, void *target,
                              int argc, char **argv, char *error, size_t error_size);
 
+static int settings_set_seed(const struct config_option *option, void *target,
+                             int argc, char **argv, char *error, size_t error_size);
+
 #define SETTING(field) offsetof(struct proxy_settings, field)
+
+static const char *const read_consistency_names[] = { "one", "primary", NULL };
 
 const struct config_option proxy_settings_table[] = {
     { "bind", CONFIG_STRING, SETTING(bind), 0, PROXY_HOST_MAX, "127.0.0.1",
@@ -29,6 +34,15 @@ const struct config_option proxy_settings_table[] = {
       NULL, NULL, "port clients connect to (0: none, TLS only)" },
     { "node", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_node,
       "HOST:PORT [NAME]: a herd-node (repeat the option for each node)" },
+    { "seed", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_seed,
+      "HOST:PORT of a herd-node to learn the cluster's members from (repeatable; "
+      "instead of node lines)" },
+    { "membership-refresh-interval", CONFIG_INTEGER, SETTING(membership_refresh_interval),
+      10, 3600000, "1000", NULL, NULL,
+      "milliseconds between reads of the membership from every node (seed mode)" },
+    { "read-consistency", CONFIG_ENUM, SETTING(read_consistency), 0, 0, "one",
+      read_consistency_names, NULL,
+      "one: reads round-robin over a key's live replicas; primary: its first live replica" },
     { "replicas", CONFIG_INTEGER, SETTING(replicas), 1, PLACEMENT_MAX_REPLICAS, "3",
       NULL, NULL, "copies of each slot (placement); keys go to the first" },
     { "node-timeout", CONFIG_INTEGER, SETTING(node_timeout), 1, 86400000, "2000",
@@ -219,6 +233,30 @@ settings_set_node(const struct config_option *option, void *target,
     return 0;
 }
 
+/* `seed HOST:PORT`: a node to read the membership from (repeatable). */
+static int
+settings_set_seed(const struct config_option *option, void *target,
+                  int argc, char **argv, char *error, size_t error_size)
+{
+    struct proxy_settings *settings = target;
+    struct proxy_node_address node;
+
+    (void)option;
+    if (argc != 1) {
+        snprintf(error, error_size, "'seed' wants HOST:PORT, got %d values", argc);
+        return -1;
+    }
+    if (proxy_parse_node_address(argv[0], &node, error, error_size) != 0) {
+        return -1;
+    }
+    if (settings->seed_count >= PROXY_SEEDS_MAX) {
+        snprintf(error, error_size, "at most %d seed lines", PROXY_SEEDS_MAX);
+        return -1;
+    }
+    snprintf(settings->seeds[settings->seed_count++], PROXY_ADDRESS_MAX, "%s", node.address);
+    return 0;
+}
+
 /* The ports and the TLS options that belong together (shared/tls.c). */
 static int
 settings_check_tls(const struct proxy_settings *settings, char *error, size_t error_size)
@@ -262,8 +300,14 @@ settings_check_node_tls(const struct proxy_settings *settings, char *error,
 static int
 settings_check(const struct proxy_settings *settings, char *error, size_t error_size)
 {
-    if (settings->node_count == 0) {
-        snprintf(error, error_size, "no node configured (add 'node HOST:PORT' lines)");
+    if (settings->node_count == 0 && settings->seed_count == 0) {
+        snprintf(error, error_size, "no node configured (add 'node HOST:PORT' lines, or "
+                 "'seed HOST:PORT' lines for a replicated cluster)");
+        return -1;
+    }
+    if (settings->node_count > 0 && settings->seed_count > 0) {
+        snprintf(error, error_size, "'node' and 'seed' lines do not mix: node lines name a "
+                 "fixed pool, seed lines a cluster whose members the proxy learns");
         return -1;
     }
     if (settings->node_user[0] != '\0' && settings->node_password[0] == '\0') {

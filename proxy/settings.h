@@ -24,6 +24,14 @@ struct proxy_node_address {
     char name[PLACEMENT_ID_MAX];      /* placement identity; default address */
 };
 
+#define PROXY_SEEDS_MAX 64
+
+/* read-consistency values. */
+enum proxy_read_consistency {
+    PROXY_READ_ONE,       /* round-robin over the live home replicas */
+    PROXY_READ_PRIMARY    /* the first live home replica (the coordinator) */
+};
+
 /* Settings read from the config file and the command line. */
 struct proxy_settings {
     char      bind[PROXY_HOST_MAX];   /* listen address */
@@ -59,6 +67,11 @@ struct proxy_settings {
     char      node_tls_cert_file[PATH_MAX];    /* client certificate shown to nodes */
     char      node_tls_key_file[PATH_MAX];     /* its private key */
     char      node_tls_ca_cert_file[PATH_MAX]; /* CAs that sign the nodes' certificates */
+    /* Cluster mode (seed lines instead of node lines; proxy/membership.c). */
+    char      seeds[PROXY_SEEDS_MAX][PROXY_ADDRESS_MAX];
+    int       seed_count;
+    long long membership_refresh_interval;     /* ms between CLUSTER MEMBERS polls */
+    int       read_consistency;                /* enum proxy_read_consistency */
 };
 
 /* The option table (ends with a NULL name). */
