@@ -9,11 +9,14 @@
 #   HERD_BIND         listen address                         (127.0.0.1)
 #   HERD_NODE_PORTS   the nodes' ports, space separated      ("7001 7002 7003")
 #   HERD_PROXY_PORT   the proxy's port                       (7380)
-#   HERD_REPLICAS     the proxy's `replicas` (default: conf/ or the built-in)
+#   HERD_REPLICAS     the nodes' `replicas` (default: conf/ or the built-in 3)
 #
-# When conf/herd-node.conf and conf/herd-proxy.conf exist, their settings are
-# used, except the lines this script must own (bind, port, dir, node-index,
-# node, logfile, pidfile), which it writes itself.
+# The nodes find each other through `seed` lines (every node lists all
+# three) and keep each key on `replicas` of them; the proxy learns the
+# members from its own `seed` lines.  When conf/herd-node.conf and
+# conf/herd-proxy.conf exist, their settings are used, except the lines this
+# script must own (bind, port, dir, node-index, node, seed, logfile, pidfile),
+# which it writes itself.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -87,7 +90,7 @@ sample_settings() {
     local sample=$1
     [ -f "$sample" ] || return 0
     echo "# from $sample"
-    awk 'tolower($1) ~ /^(bind|port|dir|node-index|node|logfile|pidfile|include)$/ { next }
+    awk 'tolower($1) ~ /^(bind|port|dir|node-index|node|seed|logfile|pidfile|include)$/ { next }
           { print }' "$sample"
 }
 
@@ -130,7 +133,10 @@ for port in "${node_ports[@]}" "$proxy_port"; do
 done
 
 # Nodes.
-node_lines=()
+seed_lines=()
+for port in "${node_ports[@]}"; do
+    seed_lines+=("seed $bind:$port")
+done
 for index in "${!node_ports[@]}"; do
     port=${node_ports[$index]}
     name="node$((index + 1))"
@@ -144,9 +150,10 @@ for index in "${!node_ports[@]}"; do
         echo "port $port"
         echo "dir $dir/data"
         echo "node-index $((index + 1))"
+        [ -n "$replicas" ] && echo "replicas $replicas"
+        printf '%s\n' "${seed_lines[@]}"
     } >"$config"
     start "$name" "$dir/herd-node.log" "$node_binary" "$config"
-    node_lines+=("node $bind:$port $name")
 done
 for index in "${!pids[@]}"; do
     wait_ready "${pids[$index]}" "${node_ports[$index]}" "${names[$index]}" "${logs[$index]}" ||
@@ -162,8 +169,7 @@ config="$dir/herd-proxy.conf"
     sample_settings "$root/conf/herd-proxy.conf"
     echo "bind $bind"
     echo "port $proxy_port"
-    [ -n "$replicas" ] && echo "replicas $replicas"
-    printf '%s\n' "${node_lines[@]}"
+    printf '%s\n' "${seed_lines[@]}"
 } >"$config"
 start proxy "$dir/herd-proxy.log" "$proxy_binary" "$config"
 wait_ready "${pids[-1]}" "$proxy_port" proxy "${logs[-1]}" || exit 1

@@ -103,9 +103,10 @@ def test_make_run_starts_a_cluster_and_stops_it(tmp_path):
         for index in range(50):
             assert redis_cli(proxy_port, "SET", f"key:{index}", str(index)) == "OK"
         assert redis_cli(proxy_port, "DBSIZE") == "50"
-        # The keys are spread over the three nodes.
+        # Replicas 3 on three nodes: every node holds every key.
         counts = [int(redis_cli(port, "DBSIZE")) for port in node_ports]
-        assert sum(counts) == 50 and all(count > 0 for count in counts), counts
+        assert counts == [50, 50, 50], counts
+        assert redis_cli(proxy_port, "CLUSTER", "INFO").count("cluster_known_nodes:3") == 1
         assert stop(script, timeout=30) == 0
         wait_until(lambda: not any(alive(pid) for pid in pids), timeout=10,
                    message="every process of the cluster has exited")
