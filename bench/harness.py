@@ -102,11 +102,34 @@ class Bench:
         return self.start(name, port, ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
                                        "--save", "", "--appendonly", "no", "--daemonize", "no"])
 
-    def herd_node(self, name, index):
+    def herd_node(self, name, index, options=()):
         port = self.free_port()
         data_dir = tempfile.mkdtemp(prefix=name + ".", dir=self.work)
         return self.start(name, port, [os.path.join(BUILD_DIR, "herd-node"), "--port", str(port),
-                                       "--dir", data_dir, "--node-index", str(index)])
+                                       "--dir", data_dir, "--node-index", str(index)]
+                          + list(options))
+
+    def herd_cluster(self, count, consistency):
+        """COUNT herd-nodes that replicate every key to all of them (replicas
+        COUNT, seed lines), and a herd-proxy in seed mode in front."""
+        ports = [self.free_port() for _ in range(count)]
+        seeds = []
+        for port in ports:
+            seeds += ["--seed", "127.0.0.1:%d" % port]
+        nodes = []
+        for index, port in enumerate(ports, 1):
+            name = "node-%d" % index
+            data_dir = tempfile.mkdtemp(prefix=name + ".", dir=self.work)
+            nodes.append(self.start(name, port, [
+                os.path.join(BUILD_DIR, "herd-node"), "--port", str(port), "--dir", data_dir,
+                "--node-index", str(index), "--replicas", str(count),
+                "--write-consistency", consistency] + seeds))
+        port = self.free_port()
+        proxy = self.start("herd-proxy", port, [
+            os.path.join(BUILD_DIR, "herd-proxy"), "--port", str(port),
+            "--maxclients", str(IDLE_CLIENTS + 100)] + seeds)
+        wait_members(port, count)
+        return [proxy] + nodes
 
     def herd_proxy(self, name, backends, replicas):
         port = self.free_port()
@@ -151,6 +174,22 @@ def wait_ready(port, process, seconds=10.0):
             pass
         time.sleep(0.1)
     return False
+
+
+def wait_members(port, count, seconds=15.0):
+    """Waits until the proxy on PORT routes to COUNT alive members."""
+    deadline = time.time() + seconds
+    wanted = ("cluster_alive_nodes:%d" % count).encode()
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"*2\r\n$7\r\nCLUSTER\r\n$4\r\nINFO\r\n")
+                if wanted in conn.recv(4096):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("herd-proxy on port %d did not see %d alive members" % (port, count))
 
 
 def proc_status_kb(pid, field):
@@ -199,8 +238,10 @@ TARGETS = [
     ("herd-node", "herd-node", target_herd_node, "direct"),
     ("herd-proxy-1node", "herd-proxy + 1 herd-node", lambda b: herd_proxy_over_nodes(b, 1),
      "replicas 1"),
-    ("herd-proxy-3nodes", "herd-proxy + 3 herd-nodes", lambda b: herd_proxy_over_nodes(b, 3),
-     "replicas 3; write-consistency: n/a until replication"),
+    ("herd-proxy-3nodes-one", "herd-proxy + 3 herd-nodes, one",
+     lambda b: b.herd_cluster(3, "one"), "replicas 3, write-consistency one"),
+    ("herd-proxy-3nodes-quorum", "herd-proxy + 3 herd-nodes, quorum",
+     lambda b: b.herd_cluster(3, "quorum"), "replicas 3, write-consistency quorum"),
     ("herd-proxy-1redis", "herd-proxy + 1 redis", lambda b: herd_proxy_over_redis(b, 1),
      "plain redis-server behind the proxy's node lines (no pool mode yet), replicas 1"),
     ("herd-proxy-3redis", "herd-proxy + 3 redis", lambda b: herd_proxy_over_redis(b, 3),
