@@ -578,16 +578,19 @@ db_store(struct server *server, const char *key, size_t key_length,
          const struct record_header *header, const void *data, size_t length)
 {
     size_t size = RECORD_HEADER_SIZE + length;
-    char *buffer = db_encode_buffer(server, size);
+    char *buffer;
     struct stored_header stored;
     const struct record_header *old = &stored.header;
     int previous, result = 0;
 
+    /* Read first: reading writes out the key's pending cached collection,
+     * which itself goes through here and the scratch buffer. */
+    previous = db_read_stored_header(server, key, key_length, &stored);
+    buffer = db_encode_buffer(server, size);
     if (buffer == NULL) {
         return DB_ERROR;
     }
     record_encode(buffer, header, data, length);
-    previous = db_read_stored_header(server, key, key_length, &stored);
     db_prepare_write(server);
     if (previous == DB_FOUND && db_replaces_generation(&stored, header, data, length) &&
         db_release_stored(server, &stored) != 0) {
