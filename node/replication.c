@@ -415,6 +415,9 @@ replication_hold_clients(struct cluster *cluster, struct replication_batch *batc
     struct client *c;
 
     TAILQ_FOREACH(c, &cluster->server->waiting_commit, commit_link) {
+        if (c->flags & CLIENT_REPLICATION_PEER) {
+            continue;     /* acks of its writes: they only wait for the commit */
+        }
         hold = malloc(sizeof(*hold));
         if (hold == NULL) {
             replication_out_of_memory();
@@ -564,6 +567,7 @@ command_HERD_REPL(struct client *c)
     struct cluster *cluster = c->server->cluster;
     int result;
 
+    c->flags |= CLIENT_REPLICATION_PEER;
     if (cluster->network_dropped) {
         reply_error(c->reply, "ERR network dropped (DEBUG NET DROP)");
         return;

@@ -90,6 +90,9 @@ struct node_settings {
 #define CLIENT_OUTPUT_PAUSED     (1u << 3)  /* output over the soft limit: not reading */
 #define CLIENT_CLUSTER_MEMBER    (1u << 4)  /* proved the cluster secret */
 #define CLIENT_TLS               (1u << 5)  /* came in on tls-port: bytes go through SSL */
+#define CLIENT_REPLICATION_PEER  (1u << 7)  /* another member sending replication:
+                                               its acks never wait for this node's
+                                               own replication (no deadlock) */
 #define CLIENT_OWNED_VIEW        (1u << 6)  /* inside HERD.OWNED: keyspace listings show
                                                only the slots this node owns */
 
