@@ -120,9 +120,10 @@ struct peer *cluster_member_peer(struct cluster *cluster, int index);
 
 /* The db layer wrote a key (not an applied state, not an expiry). */
 void cluster_key_written(struct cluster *cluster, const char *key, size_t key_length);
-/* Before a write command runs: every key's slot must have enough live
- * home replicas for write-consistency.  Returns 1 to go on, 0 when the
- * command was answered (-UNAVAILABLE). */
+/* Before a write command runs: every key's slot must be held by this node
+ * (else -NOTHOME: a proxy with a stale view) and have enough live home
+ * replicas for write-consistency (else -UNAVAILABLE).  Returns 1 to go on,
+ * 0 when the command was answered. */
 int  cluster_write_allowed(struct cluster *cluster, struct client *c,
                            const struct command_info *info);
 /* The batch just committed: sends every written key's state to its other

@@ -468,7 +468,7 @@ cluster_write_allowed(struct cluster *cluster, struct client *c,
     struct command_keys keys;
     const int16_t *replicas;
     unsigned int slot;
-    int index, position, count, alive, wanted, i;
+    int index, position, count, alive, wanted, home, i;
 
     if (!cluster_has_peers(cluster)) {
         return 1;
@@ -478,8 +478,14 @@ cluster_write_allowed(struct cluster *cluster, struct client *c,
         position = command_keys_position(&keys, index);
         slot = key_slot(c->argv[position], c->argv_length[position]);
         replicas = cluster_slot_replicas(cluster, slot, &count);
-        for (i = 0, alive = 0; i < count; i++) {
+        for (i = 0, alive = 0, home = 0; i < count; i++) {
             alive += cluster_member_alive(cluster, replicas[i]);
+            home |= replicas[i] == CLUSTER_SELF;
+        }
+        if (!home) {
+            reply_error_format(c->reply, "NOTHOME slot %u is not held by this node; "
+                               "write through herd-proxy", slot);
+            return 0;
         }
         wanted = cluster_write_quorum(cluster, count);
         if (alive < wanted) {

@@ -272,6 +272,12 @@ proxy_membership_reply(struct proxy_backend *backend, const redisReply *reply)
                                        list->element[i]->element[1], &added);
         if (index >= 0) {
             backend->view[index] = strcmp(list->element[i]->element[2]->str, "alive") == 0;
+            if (list->element[i]->element[4]->type == REDIS_REPLY_INTEGER &&
+                (uint64_t)list->element[i]->element[4]->integer >
+                    proxy->backends[index].incarnation) {
+                proxy->backends[index].incarnation =
+                    (uint64_t)list->element[i]->element[4]->integer;
+            }
         }
     }
     backend->view_ms = monotonic_milliseconds();
@@ -369,7 +375,7 @@ proxy_backend_for_slot(struct proxy *proxy, unsigned int slot, int write)
         return &proxy->backends[proxy->slot_backend[slot]];
     }
     if (proxy->member_count == 0) {
-        return &proxy->backends[0];     /* no membership yet: its error */
+        return NULL;                    /* no membership yet */
     }
     replicas = placement_replicas(&proxy->placement, slot, &count);
     if (!write && proxy->settings.read_consistency == PROXY_READ_ONE && count > 0) {
@@ -395,10 +401,12 @@ membership_argument_is(const struct resp_request *request, int index, const char
            strncasecmp(request->argv[index], word, request->argv_length[index]) == 0;
 }
 
+/* alive: routable; suspect: the nodes see it alive but this proxy cannot
+ * reach it; dead: most nodes see it dead. */
 static const char *
 membership_liveness(const struct proxy_backend *backend)
 {
-    return membership_routable(backend) ? "alive" : backend->voted_alive ? "unreachable"
+    return membership_routable(backend) ? "alive" : backend->voted_alive ? "suspect"
                                                                          : "dead";
 }
 
@@ -410,9 +418,10 @@ membership_nodes(struct proxy *proxy, struct evbuffer *out)
 
     for (i = 0; i < proxy->member_count; i++) {
         index = proxy->member_backend[i];
-        evbuffer_add_printf(text, "%s %s %s normal\n", proxy->node_addresses[index].name,
+        evbuffer_add_printf(text, "%s %s %s normal %llu\n", proxy->node_addresses[index].name,
                             proxy->node_addresses[index].address,
-                            membership_liveness(&proxy->backends[index]));
+                            membership_liveness(&proxy->backends[index]),
+                            (unsigned long long)proxy->backends[index].incarnation);
     }
     reply_bulk(out, evbuffer_pullup(text, -1), evbuffer_get_length(text));
     evbuffer_free(text);
@@ -437,7 +446,7 @@ membership_members(struct proxy *proxy, struct evbuffer *out)
         reply_bulk_cstring(out, proxy->node_addresses[index].address);
         reply_bulk_cstring(out, membership_liveness(&proxy->backends[index]));
         reply_bulk_cstring(out, "normal");
-        reply_integer(out, 0);
+        reply_integer(out, (long long)proxy->backends[index].incarnation);
     }
 }
 

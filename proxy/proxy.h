@@ -326,6 +326,7 @@ struct proxy_backend {
                                             backend index */
     uint64_t               view_ms;      /* when the view was read (0: never) */
     int                    poll_pending; /* a CLUSTER MEMBERS is in flight */
+    uint64_t               incarnation;  /* highest the nodes reported */
 };
 
 int  proxy_backend_init(struct proxy *proxy, struct proxy_backend *backend, int index);
@@ -463,7 +464,8 @@ void proxy_schedule_client_resume(struct proxy_client *client);
 void proxy_enable_listeners(struct proxy *proxy);
 /* The node a request for a slot goes to: with node lines, the slot's first
  * replica; in seed mode, the first usable home replica for a write (the
- * coordinator), for a read per read-consistency (proxy/membership.c). */
+ * coordinator), for a read per read-consistency (proxy/membership.c);
+ * NULL in seed mode before the membership is known. */
 struct proxy_backend *proxy_backend_for_slot(struct proxy *proxy, unsigned int slot,
                                              int write);
 

@@ -485,6 +485,12 @@ proxy_route_request(struct proxy_client *client, const struct resp_request *requ
         return;
     }
     client->proxy->stats.commands_processed++;
+    if (client->proxy->seed_mode && client->proxy->member_count == 0 &&
+        command->id != COMMAND_CLUSTER && !connection_command_handled(command->id)) {
+        proxy_client_error(client, "CLUSTERDOWN herd-proxy has not learnt the cluster's "
+                                   "members from its seeds yet");
+        return;
+    }
     switch (command->id) {
     case COMMAND_MGET:
     case COMMAND_MSET:
