@@ -741,6 +741,18 @@ class Nutcracker(ServerProcess):
                 "-a", LOOPBACK]
 
 
+def stop_processes(processes, check=True):
+    """Stops each process in order; raises every problem at once."""
+    problems = []
+    for process in processes:
+        try:
+            process.stop()
+        except ProcessError as error:
+            problems.append(str(error))
+    if problems and check:
+        raise ProcessError("\n".join(problems))
+
+
 class Cluster:
     """N herd-nodes and one herd-proxy whose config lists them."""
 
@@ -788,14 +800,7 @@ class Cluster:
 
     def stop(self, check=True):
         """Stops the proxy, then the nodes; raises every problem at once."""
-        problems = []
-        for process in self.processes():
-            try:
-                process.stop()
-            except ProcessError as error:
-                problems.append(str(error))
-        if problems and check:
-            raise ProcessError("\n".join(problems))
+        stop_processes(self.processes(), check)
 
     def client(self, **options):
         return self.proxy.client(**options)

@@ -25,7 +25,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from harness import (START_TIMEOUT, ConnectionClosed, ErrorReply, HerdNode, HerdProxy,
+from harness import (stop_processes, START_TIMEOUT, ConnectionClosed, ErrorReply, HerdNode, HerdProxy,
                      ProcessError, RespClient, _option_lines, parse_reply,
                      is_sanitized_build)
 
@@ -285,16 +285,9 @@ class ReplicatedCluster:
 
     def stop(self, check=True):
         """Resumes paused nodes, then stops the proxies and the nodes."""
-        problems = []
         for node in list(self.paused):
             self.resume(node)
-        for process in self.proxies + self.nodes:
-            try:
-                process.stop()
-            except ProcessError as error:
-                problems.append(str(error))
-        if problems and check:
-            raise ProcessError("\n".join(problems))
+        stop_processes(self.proxies + self.nodes, check)
 
     def processes(self):
         return self.proxies + self.nodes
