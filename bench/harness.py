@@ -242,6 +242,8 @@ TARGETS = [
      lambda b: b.herd_cluster(3, "one"), "replicas 3, write-consistency one"),
     ("herd-proxy-3nodes-quorum", "herd-proxy + 3 herd-nodes, quorum",
      lambda b: b.herd_cluster(3, "quorum"), "replicas 3, write-consistency quorum"),
+    ("herd-proxy-3nodes-all", "herd-proxy + 3 herd-nodes, all",
+     lambda b: b.herd_cluster(3, "all"), "replicas 3, write-consistency all"),
     ("herd-proxy-1redis", "herd-proxy + 1 redis", lambda b: herd_proxy_over_redis(b, 1),
      "plain redis-server behind the proxy's node lines (no pool mode yet), replicas 1"),
     ("herd-proxy-3redis", "herd-proxy + 3 redis", lambda b: herd_proxy_over_redis(b, 3),
