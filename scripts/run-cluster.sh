@@ -173,6 +173,17 @@ config="$dir/herd-proxy.conf"
 } >"$config"
 start proxy "$dir/herd-proxy.log" "$proxy_binary" "$config"
 wait_ready "${pids[-1]}" "$proxy_port" proxy "${logs[-1]}" || exit 1
+# The proxy routes once it has read the members from the nodes.
+tries=0
+until timeout 2 redis-cli -h "$bind" -p "$proxy_port" CLUSTER INFO 2>/dev/null |
+        grep -q "cluster_alive_nodes:${#node_ports[@]}"; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 300 ]; then
+        echo "run-cluster: the proxy did not see all ${#node_ports[@]} nodes alive in 30 s; see ${logs[-1]}" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
 
 echo "herd is running: connect with redis-cli -p $proxy_port"
 for index in "${!pids[@]}"; do

@@ -1129,6 +1129,7 @@ test_malformed_states(void **state)
     snapshot_expect(b, "k", 1, &snapshot, 1);
 
     /* the same on a key that b does not hold at all */
+    state_free(&snapshot.state);
     snapshot_take(b, "absent", 6, &snapshot);
     assert_int_equal(snapshot.state.length, 0);
     try_body_truncations(b, "absent", 6, &zset, 1, &snapshot);
