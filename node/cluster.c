@@ -5,15 +5,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "shared/network.h"
 #include "shared/random.h"
 #include "shared/reply.h"
 #include "node/cluster.h"
@@ -455,35 +453,23 @@ cluster_tick(evutil_socket_t fd, short events, void *argument)
  * Set-up
  * ------------------------------------------------------------------------ */
 
+/* network_resolve_seed() callback: one more seed address. */
+static void
+cluster_seed_found(const char *address, void *context)
+{
+    struct cluster *cluster = context;
+
+    membership_add_seed(cluster->membership, address);
+}
+
 /* Adds a seed line: each address a DNS name resolves to is a seed. */
 static void
 cluster_add_seed(struct cluster *cluster, const char *seed)
 {
-    char host[MEMBERSHIP_ADDRESS_MAX], address[MEMBERSHIP_ADDRESS_MAX + 64];
-    char text[INET6_ADDRSTRLEN];
-    const char *colon = strrchr(seed, ':');
-    struct addrinfo hints, *found = NULL, *entry;
-    size_t host_length = (size_t)(colon - seed);
-
-    memcpy(host, seed, host_length);
-    host[host_length] = '\0';
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, colon + 1, &hints, &found) != 0 || found == NULL) {
+    if (network_resolve_seed(seed, cluster_seed_found, cluster) == 0) {
         log_warning("cluster: seed %s does not resolve; using it as given", seed);
         membership_add_seed(cluster->membership, seed);
-        return;
     }
-    for (entry = found; entry != NULL; entry = entry->ai_next) {
-        inet_ntop(AF_INET, &((struct sockaddr_in *)entry->ai_addr)->sin_addr, text,
-                  sizeof(text));
-        snprintf(address, sizeof(address), "%s%s", text, colon);
-        if (strlen(address) < MEMBERSHIP_ADDRESS_MAX) {
-            membership_add_seed(cluster->membership, address);
-        }
-    }
-    freeaddrinfo(found);
 }
 
 /* The membership state machine with the configured timings. */

@@ -10,7 +10,7 @@
 #include "shared/clock.h"
 #include "shared/cluster_secret.h"
 #include "shared/log.h"
-#include "shared/number.h"
+#include "shared/network.h"
 #include "shared/slot.h"
 #include "node/cluster.h"
 #include "node/peer.h"
@@ -23,30 +23,6 @@ struct peer_request {
     void               *argument;
 };
 
-/* Splits "host:port"; returns 0 or -1. */
-static int
-peer_parse_address(struct peer *peer, const char *address)
-{
-    const char *colon = strrchr(address, ':');
-    long long port;
-    size_t host_length;
-
-    if (colon == NULL || colon == address) {
-        return -1;
-    }
-    host_length = (size_t)(colon - address);
-    if (host_length >= sizeof(peer->host) ||
-        !string_to_long_long(colon + 1, strlen(colon + 1), &port) ||
-        port < 1 || port > 65535) {
-        return -1;
-    }
-    memcpy(peer->host, address, host_length);
-    peer->host[host_length] = '\0';
-    peer->port = (int)port;
-    snprintf(peer->address, sizeof(peer->address), "%s", address);
-    return 0;
-}
-
 struct peer *
 peer_new(struct cluster *cluster, const char *address)
 {
@@ -56,10 +32,12 @@ peer_new(struct cluster *cluster, const char *address)
         return NULL;
     }
     peer->cluster = cluster;
+    snprintf(peer->address, sizeof(peer->address), "%s", address);
     peer->hints = tcmapnew2(1024);
     peer->slot_equal_ms = calloc(SLOT_COUNT, sizeof(*peer->slot_equal_ms));
     if (strlen(address) >= sizeof(peer->address) ||
-        peer_parse_address(peer, address) != 0 || peer->slot_equal_ms == NULL) {
+        network_parse_address(address, peer->host, sizeof(peer->host), &peer->port) != 0 ||
+        peer->slot_equal_ms == NULL) {
         peer_free(peer);
         return NULL;
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "shared/auth.h"
 #include "shared/log.h"
+#include "shared/network.h"
 #include "shared/process.h"
 #include "shared/placement.h"
 #include "node/server.h"
@@ -30,16 +31,16 @@ settings_set_seed(const struct config_option *option, void *target,
                   int argc, char **argv, char *error, size_t error_size)
 {
     struct node_settings *settings = target;
-    const char *colon;
+    char host[sizeof(settings->seeds[0])];
+    int port;
 
     (void)option;
     if (argc != 1) {
         snprintf(error, error_size, "'seed' wants HOST:PORT, got %d values", argc);
         return -1;
     }
-    colon = strrchr(argv[0], ':');
-    if (colon == NULL || colon == argv[0] || colon[1] == '\0' ||
-        strlen(argv[0]) >= sizeof(settings->seeds[0])) {
+    if (strlen(argv[0]) >= sizeof(settings->seeds[0]) ||
+        network_parse_address(argv[0], host, sizeof(host), &port) != 0) {
         snprintf(error, error_size, "'seed' wants HOST:PORT, got '%s'", argv[0]);
         return -1;
     }

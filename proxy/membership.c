@@ -19,15 +19,13 @@
  * stops answering is skipped as soon as its connection fails or times out,
  * or the other nodes declare it dead; it is used again when it answers.
  */
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <arpa/inet.h>
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "shared/network.h"
 #include "shared/reply.h"
 #include "proxy/proxy.h"
 
@@ -69,35 +67,21 @@ membership_add_backend(struct proxy *proxy, const char *address)
     return index;
 }
 
+/* network_resolve_seed() callback: a backend for one seed address. */
+static void
+membership_seed_found(const char *address, void *context)
+{
+    membership_add_backend(context, address);
+}
+
 /* Adds the backends of one seed line: one per IPv4 address its host name
  * resolves to (a DNS name for several nodes counts), or the line as given
  * when it does not resolve now (the connection retries). */
 static int
 membership_add_seed(struct proxy *proxy, const char *seed)
 {
-    const char *colon = strrchr(seed, ':');
-    char host[PROXY_HOST_MAX], address[PROXY_ADDRESS_MAX], text[INET_ADDRSTRLEN];
-    struct addrinfo hints, *found = NULL, *entry;
-    size_t length = (size_t)(colon - seed);
-    int added = 0;
-
-    memcpy(host, seed, length);
-    host[length] = '\0';
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, colon + 1, &hints, &found) == 0) {
-        for (entry = found; entry != NULL; entry = entry->ai_next) {
-            inet_ntop(AF_INET, &((struct sockaddr_in *)entry->ai_addr)->sin_addr, text,
-                      sizeof(text));
-            snprintf(address, sizeof(address), "%s%s", text, colon);
-            if (membership_add_backend(proxy, address) >= 0) {
-                added++;
-            }
-        }
-        freeaddrinfo(found);
-    }
-    if (added == 0 && membership_add_backend(proxy, seed) < 0) {
+    if (network_resolve_seed(seed, membership_seed_found, proxy) == 0 &&
+        membership_add_backend(proxy, seed) < 0) {
         return -1;
     }
     return 0;

@@ -9,6 +9,7 @@
 #include "shared/auth.h"
 #include "shared/number.h"
 #include "shared/process.h"
+#include "shared/network.h"
 #include "proxy/settings.h"
 
 #define NODE_CAPACITY_FIRST 8
@@ -111,53 +112,22 @@ const struct config_option proxy_settings_table[] = {
     { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
-/* Splits "host:port" at the last colon; "[v6]:port" drops the brackets. */
-static int
-split_host_port(const char *text, char *host, size_t host_size, const char **port)
-{
-    const char *colon = strrchr(text, ':');
-    const char *start = text;
-    size_t length;
-
-    if (colon == NULL || colon == text || colon[1] == '\0') {
-        return -1;
-    }
-    length = (size_t)(colon - text);
-    if (text[0] == '[') {
-        if (length < 3 || text[length - 1] != ']') {
-            return -1;
-        }
-        start = text + 1;
-        length -= 2;
-    }
-    if (length >= host_size) {
-        return -1;
-    }
-    memcpy(host, start, length);
-    host[length] = '\0';
-    *port = colon + 1;
-    return 0;
-}
-
 int
 proxy_parse_node_address(const char *text, struct proxy_node_address *node,
                          char *error, size_t error_size)
 {
     const char *port_text;
-    long long port;
 
     memset(node, 0, sizeof(*node));
-    if (split_host_port(text, node->host, sizeof(node->host), &port_text) != 0) {
+    if (network_split_host_port(text, node->host, sizeof(node->host), &port_text) != 0) {
         snprintf(error, error_size, "'node' wants HOST:PORT, got '%s'", text);
         return -1;
     }
-    if (!string_to_long_long(port_text, strlen(port_text), &port) ||
-        port < 1 || port > 65535) {
+    if (network_parse_port(port_text, &node->port) != 0) {
         snprintf(error, error_size, "'node' wants a port from 1 to 65535, got '%s'",
                  port_text);
         return -1;
     }
-    node->port = (int)port;
     snprintf(node->address, sizeof(node->address), "%s:%d", node->host, node->port);
     /* The address is the default name; too long to be one: left empty. */
     if (strlen(node->address) < sizeof(node->name)) {

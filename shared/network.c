@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 
 #include "shared/network.h"
+#include "shared/number.h"
 
 #define NETWORK_LISTEN_BACKLOG 511
 
@@ -111,4 +112,85 @@ void
 network_local_address(int fd, char *out, size_t size)
 {
     network_format_socket(fd, 0, out, size);
+}
+
+int
+network_split_host_port(const char *text, char *host, size_t host_size,
+                        const char **port_text)
+{
+    const char *colon = strrchr(text, ':');
+    const char *start = text;
+    size_t length;
+
+    if (colon == NULL || colon == text || colon[1] == '\0') {
+        return -1;
+    }
+    length = (size_t)(colon - text);
+    if (text[0] == '[') {
+        if (length < 3 || text[length - 1] != ']') {
+            return -1;
+        }
+        start = text + 1;
+        length -= 2;
+    }
+    if (length >= host_size) {
+        return -1;
+    }
+    memcpy(host, start, length);
+    host[length] = '\0';
+    *port_text = colon + 1;
+    return 0;
+}
+
+int
+network_parse_port(const char *text, int *port)
+{
+    long long number;
+
+    if (!string_to_long_long(text, strlen(text), &number) || number < 1 || number > 65535) {
+        return -1;
+    }
+    *port = (int)number;
+    return 0;
+}
+
+/* "host:port" into host and a valid port.  Returns 0 or -1. */
+int
+network_parse_address(const char *text, char *host, size_t host_size, int *port)
+{
+    const char *port_text;
+
+    if (network_split_host_port(text, host, host_size, &port_text) != 0) {
+        return -1;
+    }
+    return network_parse_port(port_text, port);
+}
+
+int
+network_resolve_seed(const char *seed, void (*found)(const char *address, void *context),
+                     void *context)
+{
+    char host[256], service[8], address[INET_ADDRSTRLEN + 8], text[INET_ADDRSTRLEN];
+    struct addrinfo hints, *results = NULL, *entry;
+    int port, count = 0;
+
+    if (network_parse_address(seed, host, sizeof(host), &port) != 0) {
+        return 0;
+    }
+    snprintf(service, sizeof(service), "%d", port);
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, service, &hints, &results) != 0) {
+        return 0;
+    }
+    for (entry = results; entry != NULL; entry = entry->ai_next) {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)entry->ai_addr)->sin_addr, text,
+                  sizeof(text));
+        snprintf(address, sizeof(address), "%s:%d", text, port);
+        found(address, context);
+        count++;
+    }
+    freeaddrinfo(results);
+    return count;
 }

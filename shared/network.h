@@ -36,4 +36,20 @@ void network_format_address(const struct sockaddr *address, char *out, size_t si
 void network_peer_address(int fd, char *out, size_t size);
 void network_local_address(int fd, char *out, size_t size);
 
+/* Splits "host:port" at the last colon ("[v6]:port" drops the brackets)
+ * into host (host_size bytes) and *port_text (points into text).  Returns
+ * 0, or -1 when the text is not that shape. */
+int network_split_host_port(const char *text, char *host, size_t host_size,
+                            const char **port_text);
+/* A port number 1..65535.  Returns 0 or -1. */
+int network_parse_port(const char *text, int *port);
+/* Both: "host:port" into host and a valid port.  Returns 0 or -1. */
+int network_parse_address(const char *text, char *host, size_t host_size, int *port);
+
+/* A seed line: calls found(address, context) with "ip:port" for every IPv4
+ * address host resolves to (a DNS name for several nodes counts).  Returns
+ * how many it found (0: the name does not resolve now). */
+int network_resolve_seed(const char *seed, void (*found)(const char *address, void *context),
+                         void *context);
+
 #endif
