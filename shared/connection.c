@@ -65,30 +65,41 @@ connection_init(struct connection_info *connection, uint64_t id, int fd,
     } else {
         network_peer_address(fd, connection->address, sizeof(connection->address));
     }
-    network_local_address(fd, connection->local_address, sizeof(connection->local_address));
     connection->created_ms = now_ms;
     connection->last_interaction_ms = now_ms;
+}
+
+/* Ends the connection's pending password check, if any (cancelling the
+ * worker's job when `cancel`). */
+static void
+auth_check_free(struct connection_info *connection, int cancel)
+{
+    struct connection_auth_check *check = connection->auth.check;
+
+    if (check == NULL) {
+        return;
+    }
+    if (cancel && check->job != NULL) {
+        auth_cancel(check->job);
+    }
+    free(check->setname);
+    free(check->error);
+    free(check);
+    connection->auth.check = NULL;
 }
 
 void
 connection_release(struct connection_info *connection)
 {
-    struct connection_auth *auth = &connection->auth;
-
-    if (auth->job != NULL) {
-        auth_cancel(auth->job);
-        auth->job = NULL;
-    }
-    free(auth->setname);
-    free(auth->error);
-    auth->setname = NULL;
-    auth->error = NULL;
+    auth_check_free(connection, 1);
     free(connection->name);
-    free(connection->library_name);
-    free(connection->library_version);
+    if (connection->library != NULL) {
+        free(connection->library->name);
+        free(connection->library->version);
+        free(connection->library);
+    }
     connection->name = NULL;
-    connection->library_name = NULL;
-    connection->library_version = NULL;
+    connection->library = NULL;
 }
 
 int
@@ -145,13 +156,16 @@ connection_describe(const struct connection_info *connection,
                     const struct connection_usage *usage, uint64_t now_ms,
                     struct evbuffer *out)
 {
+    char local_address[NETWORK_ADDRESS_MAX];
+
+    network_local_address(connection->fd, local_address, sizeof(local_address));
     evbuffer_add_printf(out,
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s "
         "db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu "
         "multi-mem=0 rbs=%zu rbp=%zu obl=0 oll=%ld omem=%zu tot-mem=%zu events=%s "
         "cmd=%s user=%s redir=-1 resp=2 lib-name=%s lib-ver=%s",
         (unsigned long long)connection->id, connection->address,
-        connection->local_address, connection->fd,
+        local_address, connection->fd,
         connection->name != NULL ? connection->name : "",
         seconds_between(connection->created_ms, now_ms),
         seconds_between(connection->last_interaction_ms, now_ms),
@@ -161,8 +175,10 @@ connection_describe(const struct connection_info *connection,
         usage->events,
         connection->last_command != NULL ? connection->last_command : "NULL",
         connection->auth.user != NULL ? connection->auth.user->name : "default",
-        connection->library_name != NULL ? connection->library_name : "",
-        connection->library_version != NULL ? connection->library_version : "");
+        connection->library != NULL && connection->library->name != NULL ?
+            connection->library->name : "",
+        connection->library != NULL && connection->library->version != NULL ?
+            connection->library->version : "");
 }
 
 /* ------------------------------------------------------------------------
@@ -378,7 +394,7 @@ connection_access(struct connection_info *connection, const struct command_info 
 int
 connection_auth_pending(const struct connection_info *connection)
 {
-    return connection->auth.job != NULL;
+    return connection->auth.check != NULL;
 }
 
 /* The worker's result reaches the loop: hand it to the program. */
@@ -387,32 +403,33 @@ auth_job_done(void *argument, int verified)
 {
     struct connection_info *connection = argument;
 
-    connection->auth.job = NULL;
+    connection->auth.check->job = NULL;
     connection->auth.done(connection, verified);
 }
 
 /* Keeps the user name given, for the log: at most the buffer, with
  * anything unprintable shown as '?'. */
 static void
-auth_remember_name(struct connection_auth *auth, const char *name, size_t length)
+auth_printable_name(char *buffer, size_t size, const char *name, size_t length)
 {
     size_t i;
 
-    if (length >= sizeof(auth->name)) {
-        length = sizeof(auth->name) - 1;
+    if (length >= size) {
+        length = size - 1;
     }
     for (i = 0; i < length; i++) {
-        auth->name[i] = name[i] >= ' ' && name[i] <= '~' ? name[i] : '?';
+        buffer[i] = name[i] >= ' ' && name[i] <= '~' ? name[i] : '?';
     }
-    auth->name[length] = '\0';
+    buffer[length] = '\0';
 }
 
-/* Logs a failed attempt: user and address, never the password. */
+/* Logs a failed attempt: user (as auth_printable_name() shows it) and
+ * address, never the password. */
 static void
-auth_log_failure(const struct connection_info *connection)
+auth_log_failure(const struct connection_info *connection, const char *name)
 {
     log_warning("AUTH failed for user '%s' from %s (attempt %d in a row)",
-                connection->auth.name, connection->address, connection->auth.failures);
+                name, connection->address, connection->auth.failures);
 }
 
 /* The user logs in (a password matched, or it has nopass). */
@@ -439,10 +456,11 @@ auth_begin(struct connection_call *call, struct auth_text name, struct auth_text
            int hello)
 {
     struct connection_auth *auth = &call->connection->auth;
+    struct connection_auth_check *check;
     const struct acl_user *user = NULL;
+    char printable[ACL_USER_NAME_MAX];
 
     user = acl_find_user(auth->acl, name.text, name.length);
-    auth_remember_name(auth, name.text, name.length);
     if (user != NULL && user->enabled && user->nopass) {
         auth_succeeded(call->connection, user);
         return 1;
@@ -452,20 +470,29 @@ auth_begin(struct connection_call *call, struct auth_text name, struct auth_text
     }
     if (auth->worker == NULL) {
         auth->failures++;
-        auth_log_failure(call->connection);
+        auth_printable_name(printable, sizeof(printable), name.text, name.length);
+        auth_log_failure(call->connection, printable);
         reply_error(call->out, WRONGPASS_ERROR);
         return 0;
     }
-    auth->job = auth_submit(auth->worker, user, password.text, password.length,
-                            auth_failure_delay_ms(auth->failures), auth_job_done,
-                            call->connection);
-    if (auth->job == NULL) {
+    check = calloc(1, sizeof(*check));
+    if (check == NULL) {
         reply_error(call->out, OUT_OF_MEMORY_ERROR);
         return 0;
     }
-    auth->candidate = user;
-    auth->hello = hello;
-    auth->redis_version = call->host->redis_version;
+    check->job = auth_submit(auth->worker, user, password.text, password.length,
+                             auth_failure_delay_ms(auth->failures), auth_job_done,
+                             call->connection);
+    if (check->job == NULL) {
+        free(check);
+        reply_error(call->out, OUT_OF_MEMORY_ERROR);
+        return 0;
+    }
+    auth_printable_name(check->name, sizeof(check->name), name.text, name.length);
+    check->candidate = user;
+    check->hello = hello;
+    check->redis_version = call->host->redis_version;
+    auth->check = check;
     return 2;
 }
 
@@ -594,7 +621,7 @@ static void
 hello_remember_rest(struct connection_call *call, int first)
 {
     const struct resp_request *request = call->request;
-    struct connection_auth *auth = &call->connection->auth;
+    struct connection_auth_check *auth = call->connection->auth.check;
     char text[256];
     int i, more, status = 0;
 
@@ -665,7 +692,7 @@ command_hello(struct connection_call *call)
 static void
 hello_finish(struct connection_info *connection, struct evbuffer *out)
 {
-    struct connection_auth *auth = &connection->auth;
+    struct connection_auth_check *auth = connection->auth.check;
     struct connection_host host;
     struct connection_call call;
     int status = 0;
@@ -694,25 +721,24 @@ void
 connection_auth_finish(struct connection_info *connection, int verified,
                        struct evbuffer *out)
 {
-    struct connection_auth *auth = &connection->auth;
+    struct connection_auth_check *check = connection->auth.check;
 
-    if (verified && auth->candidate != NULL) {
-        auth_succeeded(connection, auth->candidate);
-        if (auth->hello) {
+    if (check == NULL) {
+        return;
+    }
+    if (verified && check->candidate != NULL) {
+        auth_succeeded(connection, check->candidate);
+        if (check->hello) {
             hello_finish(connection, out);
         } else {
             reply_ok(out);
         }
     } else {
-        auth->failures++;
-        auth_log_failure(connection);
+        connection->auth.failures++;
+        auth_log_failure(connection, check->name);
         reply_error(out, WRONGPASS_ERROR);
     }
-    auth->candidate = NULL;
-    free(auth->setname);
-    free(auth->error);
-    auth->setname = NULL;
-    auth->error = NULL;
+    auth_check_free(connection, 0);
 }
 
 /* ------------------------------------------------------------------------
@@ -802,13 +828,14 @@ client_setinfo(struct connection_call *call)
     const struct resp_request *request = call->request;
     const char *attribute;
     char **field;
+    int is_version;
 
     if (argument_is(call, 2, "lib-name")) {
-        field = &call->connection->library_name;
         attribute = "lib-name";
+        is_version = 0;
     } else if (argument_is(call, 2, "lib-ver")) {
-        field = &call->connection->library_version;
         attribute = "lib-ver";
+        is_version = 1;
     } else {
         reply_error_format(call->out, "ERR Unrecognized option '%.*s'",
                            (int)request->argv_length[2], request->argv[2]);
@@ -819,6 +846,13 @@ client_setinfo(struct connection_call *call)
                            "special characters.", attribute);
         return;
     }
+    if (call->connection->library == NULL &&
+        (call->connection->library = calloc(1, sizeof(struct connection_library))) == NULL) {
+        reply_error(call->out, OUT_OF_MEMORY_ERROR);
+        return;
+    }
+    field = is_version ? &call->connection->library->version
+                       : &call->connection->library->name;
     if (text_field_set(field, request->argv[3], request->argv_length[3]) != 0) {
         reply_error(call->out, OUT_OF_MEMORY_ERROR);
         return;

@@ -55,6 +55,19 @@ struct connection_info;
 /* Called when a pending password check is over (see connection.h's top). */
 typedef void connection_auth_done(struct connection_info *connection, int verified);
 
+/* An AUTH or HELLO AUTH whose password is being checked: what its reply
+ * needs once the check is over.  Allocated only while a check runs, so an
+ * idle connection does not carry it. */
+struct connection_auth_check {
+    struct auth_job       *job;          /* the pending check */
+    int                    hello;        /* 1: HELLO's map on success */
+    const char            *redis_version;  /* for that map (static text) */
+    const struct acl_user *candidate;    /* the user logging in; NULL: unknown */
+    char                  *setname;      /* HELLO SETNAME after AUTH; NULL: none */
+    char                  *error;        /* HELLO option error after AUTH; NULL */
+    char                   name[ACL_USER_NAME_MAX];  /* the name given (logs) */
+};
+
 /* Who a connection is logged in as, and its AUTH in progress. */
 struct connection_auth {
     const struct acl      *acl;          /* the process's users; NULL: no checks */
@@ -62,14 +75,14 @@ struct connection_auth {
     connection_auth_done  *done;         /* the program's completion hook */
     const struct acl_user *user;         /* logged in as; NULL: nobody yet */
     int                    failures;     /* failed attempts in a row */
-    struct auth_job       *job;          /* pending check; NULL: none */
-    /* What the pending check answers with. */
-    int                    hello;        /* 1: HELLO's map on success */
-    const char            *redis_version;  /* for that map (static text) */
-    const struct acl_user *candidate;    /* the user logging in; NULL: unknown */
-    char                   name[ACL_USER_NAME_MAX];  /* the name given (logs) */
-    char                  *setname;      /* HELLO SETNAME after AUTH; NULL: none */
-    char                  *error;        /* HELLO option error after AUTH; NULL */
+    struct connection_auth_check *check; /* pending check; NULL: none */
+};
+
+/* What CLIENT SETINFO set: allocated at the first SETINFO, since most
+ * connections never send one. */
+struct connection_library {
+    char *name;       /* LIB-NAME; NULL: none */
+    char *version;    /* LIB-VER; NULL: none */
 };
 
 /* The per-connection state both programs keep and the commands use. */
@@ -77,19 +90,18 @@ struct connection_info {
     uint64_t    id;                    /* CLIENT ID; unique per process, from 1 */
     int         fd;                    /* the client's socket */
     char       *name;                  /* CLIENT SETNAME; NULL: none */
-    char       *library_name;          /* CLIENT SETINFO LIB-NAME; NULL: none */
-    char       *library_version;       /* CLIENT SETINFO LIB-VER; NULL: none */
+    struct connection_library *library;  /* CLIENT SETINFO; NULL: none yet */
     const char *last_command;          /* "get", "client|list" (static); NULL: none */
     char        address[NETWORK_ADDRESS_MAX];        /* ip:port of the peer */
-    char        local_address[NETWORK_ADDRESS_MAX];  /* ip:port it connected to */
     uint64_t    created_ms;            /* monotonic_milliseconds() at accept */
     uint64_t    last_interaction_ms;   /* monotonic: last read or write */
     struct connection_auth auth;       /* see connection_set_acl() */
 };
 
 /* Fills in a new connection: id, socket, the peer's address (`peer`, or
- * asked of the socket when NULL) and its own, both times `now_ms`
- * (monotonic); no name, no last command. */
+ * asked of the socket when NULL), both times `now_ms` (monotonic); no
+ * name, no last command.  The local address is asked of the socket when
+ * CLIENT LIST shows it, so a connection does not keep it. */
 void connection_init(struct connection_info *connection, uint64_t id, int fd,
                      const struct sockaddr *peer, uint64_t now_ms);
 /* Frees the name and library texts and cancels a pending password check

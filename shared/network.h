@@ -10,8 +10,9 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-/* Longest text network_format_address() writes: "[v6 address]:65535". */
-#define NETWORK_ADDRESS_MAX 64
+/* Room for the longest text network_format_address() writes,
+ * "[v6 address]:65535": 1 + 45 + 2 + 5 characters and the NUL (54). */
+#define NETWORK_ADDRESS_MAX 56
 
 /*
  * Resolves bind:port and listens there (address reuse, close-on-exec,

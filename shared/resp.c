@@ -548,3 +548,16 @@ resp_parser_pending(const struct resp_parser *parser)
 {
     return parser->used - parser->start;
 }
+
+void
+resp_parser_release_buffer(struct resp_parser *parser)
+{
+    if (parser->used != 0 || parser->buffer == NULL) {
+        return;
+    }
+    free(parser->buffer);
+    parser->buffer = NULL;
+    parser->capacity = 0;
+    parser->position = 0;
+    parser->start = 0;
+}

@@ -106,5 +106,11 @@ void  resp_parser_compact(struct resp_parser *parser);
 
 /* Bytes buffered that do not belong to a returned request. */
 size_t resp_parser_pending(const struct resp_parser *parser);
+/* Frees the query buffer when it holds nothing (call after
+ * resp_parser_compact()); the next resp_parser_space() allocates one
+ * again.  For a program with many connections that are mostly idle: the
+ * buffers then go back to the allocator after every read and are reused
+ * by whichever connection reads next. */
+void   resp_parser_release_buffer(struct resp_parser *parser);
 
 #endif

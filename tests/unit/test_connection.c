@@ -243,7 +243,6 @@ test_init(void **state)
     assert_int_equal(first->id, 1);
     assert_int_equal(first->fd, -1);
     assert_string_equal(first->address, "127.0.0.1:5000");
-    assert_string_equal(first->local_address, "?:0");
     assert_int_equal(first->created_ms, FAKE_NOW_MS);
     assert_int_equal(first->last_interaction_ms, FAKE_NOW_MS);
     assert_null(first->name);
@@ -262,8 +261,10 @@ test_describe_line(void **state)
     size_t length;
 
     assert_int_equal(connection_set_name(connection, "worker", 6), 0);
-    connection->library_name = strdup("redis-py");
-    connection->library_version = strdup("5.0.1");
+    connection->library = calloc(1, sizeof(*connection->library));
+    assert_non_null(connection->library);
+    connection->library->name = strdup("redis-py");
+    connection->library->version = strdup("5.0.1");
     connection->last_command = "client|list";
     connection->last_interaction_ms = FAKE_NOW_MS + 61000;
     connection_describe(connection, &usage, FAKE_NOW_MS + 125500, program->out);
@@ -407,12 +408,12 @@ test_client_setinfo(void **state)
 
     RUN(program, "+OK\r\n", "CLIENT", "SETINFO", "LIB-NAME", "redis-py");
     RUN(program, "+OK\r\n", "CLIENT", "SETINFO", "lib-ver", "5.0.1");
-    assert_string_equal(program->clients[0].library_name, "redis-py");
-    assert_string_equal(program->clients[0].library_version, "5.0.1");
+    assert_string_equal(program->clients[0].library->name, "redis-py");
+    assert_string_equal(program->clients[0].library->version, "5.0.1");
     RUN(program, "-ERR lib-ver cannot contain spaces, newlines or special characters.\r\n",
         "CLIENT", "SETINFO", "lib-ver", "a b");
     RUN(program, "-ERR Unrecognized option 'lib-x'\r\n", "CLIENT", "SETINFO", "lib-x", "a");
-    assert_string_equal(program->clients[0].library_version, "5.0.1");
+    assert_string_equal(program->clients[0].library->version, "5.0.1");
 }
 
 /* Unknown subcommands and wrong counts, and what CLIENT LIST's cmd= then
