@@ -213,6 +213,8 @@ backend_close(struct proxy_backend *backend, enum proxy_node_failure failure,
     struct timeval delay;
     long long longest;
 
+    /* Pool mode auto-eject counts every failure (distribution.c). */
+    proxy_distribution_failure(proxy, backend->index);
     if (backend->state == PROXY_BACKEND_CONNECTED) {
         backend->stats.disconnects++;
         log_warning("node %s (%s): connection closed: %s; %ld requests failed",
@@ -845,6 +847,7 @@ backend_deliver(struct proxy_backend *backend, struct proxy_fragment *fragment, 
     redisReply *reply;
 
     backend->stats.replies++;
+    proxy_distribution_success(backend->proxy, backend->index);
     if (fragment->discarding) {
         evbuffer_drain(backend->input, length);
         proxy_fragment_failed(fragment, PROXY_NODE_REPLY_TOO_LARGE);

@@ -149,7 +149,7 @@ proxy_close_idle_clients(struct proxy *proxy, uint64_t now)
     }
     for (client = TAILQ_FIRST(&proxy->clients); client != NULL; client = next) {
         next = TAILQ_NEXT(client, link);
-        if (client->pending_count == 0 &&
+        if (proxy_client_pending_count(client) == 0 &&
             now - client->connection_info.last_interaction_ms > limit) {
             proxy->stats.idle_closes++;
             proxy_client_close_later(client, "idle timeout");
@@ -172,6 +172,7 @@ proxy_cron_callback(evutil_socket_t fd, short what, void *argument)
     if (now - proxy->last_client_sweep_ms >= CLIENT_SWEEP_INTERVAL_MS) {
         proxy->last_client_sweep_ms = now;
         proxy_close_idle_clients(proxy, now);
+        proxy_client_release_idle_sessions(proxy, now);
     }
     if (proxy->listener_paused_ms != 0 && now - proxy->listener_paused_ms >= ACCEPT_RETRY_MS) {
         /* Out of descriptors a while ago: try accepting again. */
@@ -456,10 +457,12 @@ proxy_init(struct proxy *proxy)
     char error[256];
     int i;
 
+    proxy->client_poll_fd = -1;
     TAILQ_INIT(&proxy->clients);
     TAILQ_INIT(&proxy->flush_clients);
     TAILQ_INIT(&proxy->resume_clients);
     TAILQ_INIT(&proxy->closing_clients);
+    TAILQ_INIT(&proxy->free_clients);
     TAILQ_INIT(&proxy->flush_backends);
     proxy->random_state = random_seed();
     random_hex(&proxy->random_state, proxy->run_id, sizeof(proxy->run_id) - 1);
@@ -476,16 +479,24 @@ proxy_init(struct proxy *proxy)
         log_warning("%s", error);
         return -1;
     }
-    if (proxy_create_backends(proxy) != 0 || proxy_build_placement(proxy) != 0) {
+    if (proxy_create_backends(proxy) != 0 || proxy_build_placement(proxy) != 0 ||
+        proxy_distribution_init(proxy) != 0) {
         log_warning("cannot set up the nodes (out of memory?)");
         return -1;
     }
     if (proxy_setup_tls(proxy) != 0 || proxy_setup_node_tls(proxy) != 0 ||
-        proxy_add_events(proxy) != 0 || proxy_listen(proxy) != 0) {
+        proxy_add_events(proxy) != 0 || proxy_poller_init(proxy) != 0 ||
+        proxy_listen(proxy) != 0) {
         return -1;
     }
     for (i = 0; i < proxy->backend_count; i++) {
         proxy_backend_connect(&proxy->backends[i]);
+    }
+    if (proxy->distribution != NULL) {
+        log_notice("pool mode: distribution %s, hash %s, hash-tag '%s', auto-eject %s",
+                   proxy_distribution_names[proxy->settings.distribution],
+                   hash_function_names[proxy->settings.hash], proxy->settings.hash_tag,
+                   proxy->settings.auto_eject_hosts ? "yes" : "no");
     }
     log_notice("herd-proxy %s listening on %s port %lld, TLS port %lld, %d nodes, "
                "%lld replicas, placement digest %016llx", PROXY_VERSION,
@@ -518,6 +529,7 @@ proxy_free(struct proxy *proxy)
         proxy_client_close_later(client, NULL);
     }
     proxy_free_closed_clients(proxy);
+    proxy_client_free_blocks(proxy);
     auth_worker_stop(proxy->auth_worker);
     proxy->auth_worker = NULL;
     for (i = 0; proxy->backends != NULL && i < proxy->backend_count; i++) {
@@ -529,6 +541,7 @@ proxy_free(struct proxy *proxy)
     if (proxy->tls_listener != NULL) {
         evconnlistener_free(proxy->tls_listener);
     }
+    proxy_poller_free(proxy);
     tls_context_free(proxy->tls_context);
     tls_context_free(proxy->node_tls_context);
     if (proxy->cron_event != NULL) {
@@ -543,6 +556,7 @@ proxy_free(struct proxy *proxy)
         }
     }
     placement_free(&proxy->placement);
+    proxy_distribution_free(proxy);
     free(proxy->backends);
     free(proxy->scan_order);
     free(proxy->keys_per_backend);

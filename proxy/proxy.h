@@ -49,6 +49,7 @@
 #include "shared/slot.h"
 #include "shared/tls.h"
 #include "proxy/settings.h"
+#include "proxy/distribution.h"
 
 #define PROXY_VERSION        "0.1.0"
 /* What INFO and HELLO report as the Redis version, so client libraries
@@ -213,16 +214,22 @@ void proxy_fragment_failed(struct proxy_fragment *fragment,
 #define PROXY_CLIENT_TLS_WANTS_WRITE   (1u << 8)  /* TLS: handshake or read waits
                                                      for EV_WRITE */
 #define PROXY_CLIENT_TLS_BROKEN        (1u << 9)  /* TLS: failed, no close_notify */
+#define PROXY_CLIENT_POLL_READ         (1u << 10) /* in the poller for reading */
+#define PROXY_CLIENT_POLL_WRITE        (1u << 11) /* in the poller for writing */
+#define PROXY_CLIENT_TLS_READ_AGAIN    (1u << 12) /* TLS: decrypted bytes wait
+                                                     (on the resume list) */
 
-/* One connected client.  A client of the TLS port has `tls` set: its
- * bytes go through SSL_read/SSL_write (client.c); NULL for plaintext. */
-struct proxy_client {
-    struct connection_info connection_info;  /* id, fd, name, addresses, times */
-    struct proxy          *proxy;
-    unsigned int           flags;
-    SSL                   *tls;
-    struct event          *read_event;
-    struct event          *write_event;
+/* Free a client's session after this long without input or output. */
+#define PROXY_SESSION_IDLE_MS 2000
+
+/* What a client needs only while it is talking: the query buffer and its
+ * parser, the replies not yet written and the requests in flight.  It is
+ * created when the first bytes arrive and freed again once the client has
+ * been idle for PROXY_SESSION_IDLE_MS with nothing in flight, so an idle
+ * connection costs only its struct proxy_client.  A client of the TLS
+ * port gets its session at once (the TLS state lives here). */
+struct proxy_client_session {
+    SSL                   *tls;            /* TLS port: the connection; else NULL */
     struct evbuffer       *output;
     struct resp_parser     parser;
     TAILQ_HEAD(, proxy_request) pending;   /* replies not yet written */
@@ -231,12 +238,35 @@ struct proxy_client {
     int                    pool_count;
     size_t                 held_bytes;     /* replies waiting in requests */
     struct proxy_request  *immediate;      /* see proxy_client_reply_begin */
+};
+
+/* One connected client.  Kept small: an idle client is this struct and
+ * its socket (see struct proxy_client_session for the rest).  Its socket
+ * is watched by the proxy's client poller (proxy/poller.c), not by a
+ * libevent event of its own. */
+struct proxy_client {
+    struct connection_info connection_info;  /* id, fd, name, addresses, times */
+    struct proxy          *proxy;
+    struct proxy_client_session *session;  /* NULL while idle */
+    unsigned int           flags;
     TAILQ_ENTRY(proxy_client) link;        /* proxy->clients */
     TAILQ_ENTRY(proxy_client) flush_link;  /* proxy->flush_clients */
     TAILQ_ENTRY(proxy_client) resume_link; /* proxy->resume_clients */
 };
 
 TAILQ_HEAD(proxy_client_list, proxy_client);
+
+/* Clients per block of client memory. */
+#define PROXY_CLIENT_BLOCK 64
+
+/* Client structs are carved from blocks and kept on a free list when their
+ * connection ends (as nutcracker keeps its connections), so they sit
+ * together in memory: the sessions freed between them then form whole free
+ * pages the allocator can give back.  Blocks are freed at exit. */
+struct proxy_client_block {
+    struct proxy_client_block *next;
+    struct proxy_client        clients[PROXY_CLIENT_BLOCK];
+};
 
 /* A new connection; `tls_context` is NULL on the plaintext port. */
 void proxy_client_accept(struct proxy *proxy, int fd,
@@ -266,6 +296,33 @@ int  proxy_client_flush(struct proxy_client *client);
 void proxy_client_resume(struct proxy_client *client);
 /* The line CLIENT LIST shows for this client (without newline). */
 void proxy_client_describe(struct proxy_client *client, struct evbuffer *out);
+/* The poller saw the client's socket ready (readable and/or writable). */
+void proxy_client_ready(struct proxy_client *client, int readable, int writable);
+/* Frees the client blocks (at exit, after every client was freed). */
+void proxy_client_free_blocks(struct proxy *proxy);
+/* Frees the sessions of clients idle for PROXY_SESSION_IDLE_MS. */
+void proxy_client_release_idle_sessions(struct proxy *proxy, uint64_t now_ms);
+/* The client's session, created when it has none. */
+struct proxy_client_session *proxy_client_session(struct proxy_client *client);
+/* Requests waiting for their reply (0 without a session). */
+int  proxy_client_pending_count(const struct proxy_client *client);
+
+/* ------------------------------------------------------------------ */
+/* The client poller: one epoll set for every client socket            */
+/* ------------------------------------------------------------------ */
+
+/* Interest bits for proxy_poller_set(). */
+#define PROXY_POLL_READ  1u
+#define PROXY_POLL_WRITE 2u
+
+/* Creates the epoll set and its libevent event.  Returns 0 or -1. */
+int  proxy_poller_init(struct proxy *proxy);
+void proxy_poller_free(struct proxy *proxy);
+/* Changes what the poller watches on `fd` for `client` from `before` to
+ * `after` (PROXY_POLL_* bits; 0 removes the socket).  Returns 0 or -1
+ * (errno set). */
+int  proxy_poller_set(struct proxy *proxy, struct proxy_client *client, int fd,
+                      unsigned int before, unsigned int after);
 
 /* ------------------------------------------------------------------ */
 /* Backends (node connections)                                         */
@@ -423,12 +480,16 @@ struct proxy {
     unsigned int            read_rotation;    /* read-consistency one */
     int                    *scan_order;       /* ordinal -> backend index */
     struct placement_table  placement;
+    struct proxy_distribution *distribution;  /* pool mode (distribution.h);
+                                                 NULL: slots */
     int16_t                 slot_backend[SLOT_COUNT];  /* first replica */
     struct proxy_client_list clients;
     unsigned long           client_count;
     struct proxy_client_list flush_clients;
     struct proxy_client_list resume_clients;
     struct proxy_client_list closing_clients;
+    struct proxy_client_list free_clients;    /* unused structs of the blocks */
+    struct proxy_client_block *client_blocks;
     TAILQ_HEAD(, proxy_backend) flush_backends;
     uint64_t                next_client_id;
     uint64_t                start_ms;         /* monotonic */
@@ -437,6 +498,8 @@ struct proxy {
     struct proxy_stats      stats;
     struct event           *cron_event;
     struct event           *wakeup_event;     /* keeps the loop turning */
+    int                     client_poll_fd;   /* epoll set of client sockets */
+    struct event           *client_poll_event;  /* client_poll_fd readable */
     struct event           *signal_events[2];
     uint64_t                last_client_sweep_ms;
     int                     stopping;
@@ -468,10 +531,6 @@ void proxy_enable_listeners(struct proxy *proxy);
  * NULL in seed mode before the membership is known. */
 struct proxy_backend *proxy_backend_for_slot(struct proxy *proxy, unsigned int slot,
                                              int write);
-
-/* Orders the SCAN ordinals of the backends by node name (again after a
- * member was added). */
-void proxy_order_backends(struct proxy *proxy);
 
 /* Orders the SCAN ordinals of the backends by node name (again after a
  * member was added). */

@@ -37,11 +37,12 @@ struct proxy_request *
 proxy_request_new(struct proxy_client *client, enum proxy_merge merge,
                   enum command_id command)
 {
-    struct proxy_request *request = TAILQ_FIRST(&client->pool);
+    struct proxy_client_session *session = proxy_client_session(client);
+    struct proxy_request *request = TAILQ_FIRST(&session->pool);
 
     if (request != NULL) {
-        TAILQ_REMOVE(&client->pool, request, client_link);
-        client->pool_count--;
+        TAILQ_REMOVE(&session->pool, request, client_link);
+        session->pool_count--;
     } else {
         request = calloc(1, sizeof(*request));
         if (request == NULL) {
@@ -52,8 +53,8 @@ proxy_request_new(struct proxy_client *client, enum proxy_merge merge,
     request->client = client;
     request->merge = merge;
     request->command = command;
-    TAILQ_INSERT_TAIL(&client->pending, request, client_link);
-    client->pending_count++;
+    TAILQ_INSERT_TAIL(&session->pending, request, client_link);
+    session->pending_count++;
     return request;
 }
 
@@ -115,7 +116,7 @@ proxy_request_release(struct proxy_request *request)
     struct proxy_client *client = request->client;
 
     request_free_replies(request);
-    if (client == NULL || client->pool_count >= REQUEST_POOL_MAX) {
+    if (client == NULL || client->session->pool_count >= REQUEST_POOL_MAX) {
         proxy_request_destroy(request);
         return;
     }
@@ -127,8 +128,8 @@ proxy_request_release(struct proxy_request *request)
         request->order = NULL;
         request->order_capacity = 0;
     }
-    TAILQ_INSERT_HEAD(&client->pool, request, client_link);
-    client->pool_count++;
+    TAILQ_INSERT_HEAD(&client->session->pool, request, client_link);
+    client->session->pool_count++;
 }
 
 struct evbuffer *
@@ -139,13 +140,13 @@ proxy_request_destination(struct proxy_request *request)
     if (client == NULL || (client->flags & PROXY_CLIENT_CLOSING)) {
         return NULL;
     }
-    if (TAILQ_FIRST(&client->pending) == request) {
+    if (TAILQ_FIRST(&client->session->pending) == request) {
         if (request->reply != NULL && request->held > 0) {
-            client->held_bytes -= request->held;
+            client->session->held_bytes -= request->held;
             request->held = 0;
-            evbuffer_add_buffer(client->output, request->reply);
+            evbuffer_add_buffer(client->session->output, request->reply);
         }
-        return client->output;
+        return client->session->output;
     }
     if (request->reply == NULL && (request->reply = evbuffer_new()) == NULL) {
         proxy_out_of_memory();
@@ -160,12 +161,12 @@ request_account(struct proxy_request *request, struct evbuffer *destination)
     struct proxy_client *client = request->client;
     size_t now;
 
-    if (destination == client->output) {
+    if (destination == client->session->output) {
         proxy_client_output_added(client);
         return;
     }
     now = evbuffer_get_length(destination);
-    client->held_bytes += now - request->held;
+    client->session->held_bytes += now - request->held;
     request->held = now;
     proxy_client_output_added(client);
 }

@@ -18,7 +18,9 @@
  *
  * Other multi-key commands (MSETNX, RENAME, COPY, SMOVE, SINTERSTORE,
  * LMOVE, ZUNIONSTORE, LMPOP, BLPOP...) get Redis Cluster's CROSSSLOT error
- * when their keys are in different slots.  Blocking commands are
+ * when their keys are in different slots; in pool mode (distribution
+ * ketama/modula/random, proxy/distribution.h) keys map to servers instead of
+ * slots, and keys on different servers get "CROSSSLOT ... same server".  Blocking commands are
  * forwarded like the others (the node answers them).  Keyless commands
  * the proxy cannot route get the unknown-command error.
  */
@@ -29,6 +31,9 @@
 #include "proxy/proxy.h"
 
 static const char crossslot_error[] = "CROSSSLOT Keys in request don't hash to the same slot";
+/* Pool mode's counterpart, when the keys map to different servers. */
+static const char crossserver_error[] =
+    "CROSSSLOT Keys in request don't hash to the same server";
 static const char *const randomkey_argv[] = { "RANDOMKEY" };
 static const size_t randomkey_lengths[] = { 9 };
 
@@ -49,13 +54,18 @@ route_new_request(struct proxy_client *client, enum proxy_merge merge, enum comm
     return request;
 }
 
-/* Replies the error of a node that takes no requests now. */
+/* Replies the error of a node that takes no requests now.  In pool mode
+ * a request refused because the server is unreachable counts towards
+ * auto-eject, as a failed request does in nutcracker. */
 static void
 route_refused(struct proxy_client *client, const struct proxy_backend *backend,
               enum proxy_node_failure failure)
 {
     char text[PROXY_ADDRESS_MAX + 64];
 
+    if (failure == PROXY_NODE_UNAVAILABLE) {
+        proxy_distribution_failure(client->proxy, backend->index);
+    }
     proxy_node_error_text(backend, failure, text, sizeof(text));
     proxy_client_error(client, text);
 }
@@ -114,9 +124,38 @@ route_keyless_backend(struct proxy *proxy, const struct command_info *command,
     if (position <= 1 || position >= request->argc) {
         position = request->argc - 1;
     }
-    return proxy_backend_for_slot(proxy, key_slot(request->argv[position],
-                                                  request->argv_length[position]),
-                                  (command->flags & COMMAND_WRITE) != 0);
+    return proxy_backend_for_key(proxy, request->argv[position],
+                                 request->argv_length[position],
+                                 (command->flags & COMMAND_WRITE) != 0);
+}
+
+/*
+ * Pool mode (ketama, modula, random): the keys must all map to one
+ * server, else CROSSSLOT with a text naming servers instead of slots.
+ * Random picks one server for the whole request.
+ */
+static void
+route_by_pool_keys(struct proxy_client *client, const struct command_info *command,
+                   const struct resp_request *request, const struct command_keys *keys)
+{
+    int write = (command->flags & COMMAND_WRITE) != 0;
+    struct proxy_backend *backend, *first;
+    int i, position;
+
+    position = command_keys_position(keys, 0);
+    first = proxy_backend_for_key(client->proxy, request->argv[position],
+                                  request->argv_length[position], write);
+    for (i = 1; i < keys->count &&
+                client->proxy->settings.distribution != PROXY_DISTRIBUTION_RANDOM; i++) {
+        position = command_keys_position(keys, i);
+        backend = proxy_backend_for_key(client->proxy, request->argv[position],
+                                        request->argv_length[position], write);
+        if (backend != first) {
+            proxy_client_error(client, crossserver_error);
+            return;
+        }
+    }
+    route_forward(client, command, request, first);
 }
 
 /*
@@ -142,6 +181,10 @@ route_by_keys(struct proxy_client *client, const struct command_info *command,
         reply_error_unknown_command(proxy_client_reply_begin(client), request->argc,
                                     request->argv, request->argv_length);
         proxy_client_reply_end(client);
+        return;
+    }
+    if (client->proxy->distribution != NULL) {
+        route_by_pool_keys(client, command, request, &keys);
         return;
     }
     position = command_keys_position(&keys, 0);
@@ -187,9 +230,8 @@ route_assign_keys(struct proxy *proxy, const struct resp_request *request, int s
     route_reserve_keys(proxy, key_count);
     for (key = 0; key < key_count; key++) {
         argument = 1 + key * step;
-        backend = proxy_backend_for_slot(proxy, key_slot(request->argv[argument],
-                                                         request->argv_length[argument]),
-                                         write)->index;
+        backend = proxy_backend_for_key(proxy, request->argv[argument],
+                                        request->argv_length[argument], write)->index;
         proxy->key_backend[key] = (uint16_t)backend;
         if (proxy->keys_per_backend[backend]++ == 0) {
             touched++;

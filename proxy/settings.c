@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "shared/auth.h"
+#include "shared/hash.h"
 #include "shared/number.h"
 #include "shared/process.h"
 #include "shared/network.h"
@@ -24,9 +25,16 @@ static int settings_set_node(const struct config_option *option, void *target,
 static int settings_set_seed(const struct config_option *option, void *target,
                              int argc, char **argv, char *error, size_t error_size);
 
+static int settings_set_hash_tag(const struct config_option *option, void *target,
+                                 int argc, char **argv, char *error, size_t error_size);
+
 #define SETTING(field) offsetof(struct proxy_settings, field)
 
 static const char *const read_consistency_names[] = { "one", "primary", NULL };
+
+const char *const proxy_distribution_names[] = {
+    "slots", "ketama", "modula", "random", NULL
+};
 
 const struct config_option proxy_settings_table[] = {
     { "bind", CONFIG_STRING, SETTING(bind), 0, PROXY_HOST_MAX, "127.0.0.1",
@@ -34,7 +42,24 @@ const struct config_option proxy_settings_table[] = {
     { "port", CONFIG_INTEGER, SETTING(port), 0, 65535, "7380",
       NULL, NULL, "port clients connect to (0: none, TLS only)" },
     { "node", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_node,
-      "HOST:PORT [NAME]: a herd-node (repeat the option for each node)" },
+      "HOST:PORT[:WEIGHT] [NAME]: a herd-node or redis-server (repeat the option "
+      "for each node; WEIGHT counts in pool mode only)" },
+    { "distribution", CONFIG_ENUM, SETTING(distribution), 0, 0, "slots",
+      proxy_distribution_names, NULL,
+      "slots: herd's placement; ketama, modula, random: nutcracker's (pool mode, "
+      "node lines only)" },
+    { "hash", CONFIG_ENUM, SETTING(hash), 0, 0, "fnv1a_64", hash_function_names, NULL,
+      "pool mode key hash, by nutcracker's name (fnv1a_64, md5, murmur, ...)" },
+    { "hash-tag", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_hash_tag,
+      "XY: pool mode hashes only the text between X and a later Y (e.g. {}); "
+      "\"\": whole key" },
+    { "auto-eject-hosts", CONFIG_BOOLEAN, SETTING(auto_eject_hosts), 0, 0, "no",
+      NULL, NULL, "pool mode: take a failing server out of the distribution for a while" },
+    { "server-failure-limit", CONFIG_INTEGER, SETTING(server_failure_limit), 1, 1000000,
+      "2", NULL, NULL, "pool mode: failures in a row that eject a server" },
+    { "server-retry-timeout", CONFIG_INTEGER, SETTING(server_retry_timeout), 1,
+      86400000, "30000", NULL, NULL,
+      "pool mode: milliseconds an ejected server stays out of the distribution" },
     { "seed", CONFIG_CUSTOM, 0, 0, 0, NULL, NULL, settings_set_seed,
       "HOST:PORT of a herd-node to learn the cluster's members from (repeatable; "
       "instead of node lines)" },
@@ -128,6 +153,7 @@ proxy_parse_node_address(const char *text, struct proxy_node_address *node,
                  port_text);
         return -1;
     }
+    node->weight = 1;
     snprintf(node->address, sizeof(node->address), "%s:%d", node->host, node->port);
     /* The address is the default name; too long to be one: left empty. */
     if (strlen(node->address) < sizeof(node->name)) {
@@ -156,7 +182,64 @@ settings_reserve_node(struct proxy_settings *settings)
     return 0;
 }
 
-/* `node HOST:PORT [NAME]`: appends one node; names must be unique. */
+/* Where the ":WEIGHT" of "HOST:PORT:WEIGHT" starts, or NULL when `text`
+ * has no weight: an unbracketed host with exactly two colons, or
+ * "[IPV6]:PORT:WEIGHT".  (An unbracketed IPv6 address takes no weight.) */
+static const char *
+settings_weight_start(const char *text)
+{
+    const char *after_host = text, *colon;
+    int colons = 0;
+
+    if (text[0] == '[') {
+        after_host = strchr(text, ']');
+        if (after_host == NULL) {
+            return NULL;
+        }
+    }
+    for (colon = strchr(after_host, ':'); colon != NULL; colon = strchr(colon + 1, ':')) {
+        colons++;
+    }
+    if (colons != 2) {
+        return NULL;
+    }
+    return strrchr(after_host, ':');
+}
+
+/* Parses "HOST:PORT[:WEIGHT]" into `node`.  Returns 0 or -1 with a message. */
+static int
+settings_parse_weighted_address(const char *text, struct proxy_node_address *node,
+                                char *error, size_t error_size)
+{
+    char address[PROXY_ADDRESS_MAX + 32];
+    const char *weight_start = settings_weight_start(text);
+    long long weight;
+    size_t address_length;
+
+    if (weight_start == NULL) {
+        return proxy_parse_node_address(text, node, error, error_size);
+    }
+    address_length = (size_t)(weight_start - text);
+    if (address_length >= sizeof(address)) {
+        snprintf(error, error_size, "'node' wants HOST:PORT[:WEIGHT], got '%s'", text);
+        return -1;
+    }
+    memcpy(address, text, address_length);
+    address[address_length] = '\0';
+    if (proxy_parse_node_address(address, node, error, error_size) != 0) {
+        return -1;
+    }
+    if (!string_to_long_long(weight_start + 1, strlen(weight_start + 1), &weight) ||
+        weight < 1 || weight > PROXY_WEIGHT_MAX) {
+        snprintf(error, error_size, "'node' weight must be an integer from 1 to %d, "
+                 "got '%s'", PROXY_WEIGHT_MAX, weight_start + 1);
+        return -1;
+    }
+    node->weight = (int)weight;
+    return 0;
+}
+
+/* `node HOST:PORT[:WEIGHT] [NAME]`: appends one node; names must be unique. */
 static int
 settings_set_node(const struct config_option *option, void *target,
                   int argc, char **argv, char *error, size_t error_size)
@@ -167,13 +250,15 @@ settings_set_node(const struct config_option *option, void *target,
 
     (void)option;
     if (argc < 1 || argc > 2) {
-        snprintf(error, error_size, "'node' wants HOST:PORT [NAME], got %d values", argc);
+        snprintf(error, error_size, "'node' wants HOST:PORT[:WEIGHT] [NAME], got %d values",
+                 argc);
         return -1;
     }
-    if (proxy_parse_node_address(argv[0], &node, error, error_size) != 0) {
+    if (settings_parse_weighted_address(argv[0], &node, error, error_size) != 0) {
         return -1;
     }
     if (argc == 2) {
+        node.named = 1;
         if (argv[1][0] == '\0' || strlen(argv[1]) >= sizeof(node.name)) {
             snprintf(error, error_size, "'node' name must have 1 to %zu bytes",
                      sizeof(node.name) - 1);
@@ -224,6 +309,37 @@ settings_set_seed(const struct config_option *option, void *target,
         return -1;
     }
     snprintf(settings->seeds[settings->seed_count++], PROXY_ADDRESS_MAX, "%s", node.address);
+    return 0;
+}
+
+/* `hash-tag XY`: two characters (X opens, Y closes); "" for none. */
+static int
+settings_set_hash_tag(const struct config_option *option, void *target,
+                      int argc, char **argv, char *error, size_t error_size)
+{
+    struct proxy_settings *settings = target;
+
+    (void)option;
+    if (argc != 1 || (strlen(argv[0]) != 2 && argv[0][0] != '\0')) {
+        snprintf(error, error_size, "'hash-tag' wants two characters, like {} "
+                 "(or \"\" for none), got '%s'", argc >= 1 ? argv[0] : "");
+        return -1;
+    }
+    memcpy(settings->hash_tag, argv[0], strlen(argv[0]) + 1);
+    return 0;
+}
+
+/* distribution ketama/modula/random needs node lines (a fixed pool). */
+static int
+settings_check_distribution(const struct proxy_settings *settings, char *error,
+                            size_t error_size)
+{
+    if (settings->distribution != PROXY_DISTRIBUTION_SLOTS && settings->seed_count > 0) {
+        snprintf(error, error_size, "'distribution %s' works with 'node' lines only; "
+                 "seed lines need 'distribution slots'",
+                 proxy_distribution_names[settings->distribution]);
+        return -1;
+    }
     return 0;
 }
 
@@ -284,7 +400,8 @@ settings_check(const struct proxy_settings *settings, char *error, size_t error_
         snprintf(error, error_size, "'node-user' needs 'node-password'");
         return -1;
     }
-    if (settings_check_node_tls(settings, error, error_size) != 0) {
+    if (settings_check_node_tls(settings, error, error_size) != 0 ||
+        settings_check_distribution(settings, error, error_size) != 0) {
         return -1;
     }
     return settings_check_tls(settings, error, error_size);

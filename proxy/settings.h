@@ -16,12 +16,18 @@
 #define PROXY_ADDRESS_MAX (PROXY_HOST_MAX + 8)
 #define PROXY_NODE_PASSWORD_MAX 512
 
-/* One `node HOST:PORT [NAME]` line. */
+/* Largest `node HOST:PORT:WEIGHT` weight (pool mode, ketama). */
+#define PROXY_WEIGHT_MAX 10000
+
+/* One `node HOST:PORT[:WEIGHT] [NAME]` line. */
 struct proxy_node_address {
     char host[PROXY_HOST_MAX];
     int  port;
     char address[PROXY_ADDRESS_MAX];  /* "HOST:PORT", used in error texts */
     char name[PLACEMENT_ID_MAX];      /* placement identity; default address */
+    int  named;                       /* NAME was given (pool mode: ketama
+                                         hashes it instead of HOST:PORT) */
+    int  weight;                      /* pool mode share; default 1 */
 };
 
 #define PROXY_SEEDS_MAX 64
@@ -31,6 +37,17 @@ enum proxy_read_consistency {
     PROXY_READ_ONE,       /* round-robin over the live home replicas */
     PROXY_READ_PRIMARY    /* the first live home replica (the coordinator) */
 };
+
+/* distribution values: how keys are spread over the node lines. */
+enum proxy_distribution_kind {
+    PROXY_DISTRIBUTION_SLOTS,   /* herd's own: CRC16 slot, HRW placement */
+    PROXY_DISTRIBUTION_KETAMA,  /* nutcracker's consistent hashing */
+    PROXY_DISTRIBUTION_MODULA,  /* nutcracker's hash modulo total weight */
+    PROXY_DISTRIBUTION_RANDOM   /* any server, per request (caches) */
+};
+
+/* "slots", "ketama", "modula", "random" (enum order), NULL-terminated. */
+extern const char *const proxy_distribution_names[];
 
 /* Settings read from the config file and the command line. */
 struct proxy_settings {
@@ -72,6 +89,13 @@ struct proxy_settings {
     int       seed_count;
     long long membership_refresh_interval;     /* ms between CLUSTER MEMBERS polls */
     int       read_consistency;                /* enum proxy_read_consistency */
+    /* Pool mode: nutcracker's key distribution (proxy/distribution.c). */
+    int       distribution;                    /* enum proxy_distribution_kind */
+    int       hash;                            /* enum hash_function */
+    char      hash_tag[3];                     /* two characters; "": none */
+    int       auto_eject_hosts;                /* take failing servers out */
+    long long server_failure_limit;            /* failures in a row to eject */
+    long long server_retry_timeout;            /* ms an ejected server stays out */
 };
 
 /* The option table (ends with a NULL name). */
