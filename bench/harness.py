@@ -32,6 +32,9 @@ LONG = os.environ.get("BENCH_LONG", "") not in ("", "0")
 SCALE = 5 if LONG else 1
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5" if LONG else "3"))
 IDLE_CLIENTS = int(os.environ.get("BENCH_IDLE_CLIENTS", "10000"))
+# Seconds idle clients that sent a PING wait before RSS is read: herd-proxy
+# frees an idle client's session after 2 s (proxy.h, PROXY_SESSION_IDLE_MS).
+IDLE_SETTLE_SECONDS = 4.0
 CLIENTS = 50
 KEYSPACE = 1000000
 VALUE_SIZE = 100
@@ -131,10 +134,14 @@ class Bench:
         wait_members(port, count)
         return [proxy] + nodes
 
-    def herd_proxy(self, name, backends, replicas):
+    def herd_proxy(self, name, backends, replicas, pool=False):
+        """herd-proxy over BACKENDS: herd's slot placement, or with POOL the
+        pool mode with the settings nutcracker() is given (ketama, fnv1a_64)."""
         port = self.free_port()
         argv = [os.path.join(BUILD_DIR, "herd-proxy"), "--port", str(port),
                 "--replicas", str(replicas), "--maxclients", str(IDLE_CLIENTS + 100)]
+        if pool:
+            argv += ["--distribution", "ketama", "--hash", "fnv1a_64"]
         for backend in backends:
             argv += ["--node", "127.0.0.1:%d" % backend["port"], backend["name"]]
         return self.start(name, port, argv)
@@ -226,7 +233,7 @@ def herd_proxy_over_nodes(bench, count):
 
 def herd_proxy_over_redis(bench, count):
     backends = [bench.redis_server("redis-%d" % i) for i in range(1, count + 1)]
-    return [bench.herd_proxy("herd-proxy", backends, 1)] + backends
+    return [bench.herd_proxy("herd-proxy", backends, 1, pool=True)] + backends
 
 
 # name, label, starter, note.  The first process a starter returns is the one
@@ -245,9 +252,9 @@ TARGETS = [
     ("herd-proxy-3nodes-all", "herd-proxy + 3 herd-nodes, all",
      lambda b: b.herd_cluster(3, "all"), "replicas 3, write-consistency all"),
     ("herd-proxy-1redis", "herd-proxy + 1 redis", lambda b: herd_proxy_over_redis(b, 1),
-     "plain redis-server behind the proxy's node lines (no pool mode yet), replicas 1"),
+     "pool mode (distribution ketama, hash fnv1a_64, as nutcracker's config)"),
     ("herd-proxy-3redis", "herd-proxy + 3 redis", lambda b: herd_proxy_over_redis(b, 3),
-     "plain redis-servers behind the proxy's node lines (no pool mode yet), replicas 1"),
+     "pool mode (distribution ketama, hash fnv1a_64, as nutcracker's config)"),
 ]
 
 
@@ -399,28 +406,46 @@ def open_idle_clients(port, count):
     return sockets
 
 
-def idle_memory(bench, label, starter, count):
-    """(RSS after COUNT idle clients - RSS before) / COUNT of the proxy process."""
+def ping_each(sockets):
+    """One PING (RESP multibulk: nutcracker closes on inline commands) per
+    socket, waiting for each reply."""
+    for conn in sockets:
+        conn.sendall(b"*1\r\n$4\r\nPING\r\n")
+        reply = b""
+        while not reply.endswith(b"\r\n"):
+            chunk = conn.recv(64)
+            if not chunk:
+                raise RuntimeError("connection closed before PONG")
+            reply += chunk
+
+
+def idle_memory(bench, label, starter, count, used=False):
+    """(RSS after COUNT idle clients - RSS before) / COUNT of the proxy process.
+    With USED every client sends one PING first, and RSS is read after
+    IDLE_SETTLE_SECONDS (idle connections of a pool that has been used)."""
     processes = starter(bench)
     proxy = processes[0]
     time.sleep(0.5)
     fds_before = count_fds(proxy["pid"])
     rss_before = proc_status_kb(proxy["pid"], "VmRSS")
     sockets = open_idle_clients(proxy["port"], count)
+    if used:
+        ping_each(sockets)
     deadline = time.time() + 60
     while count_fds(proxy["pid"]) < fds_before + len(sockets) and time.time() < deadline:
         time.sleep(0.2)
     accepted = count_fds(proxy["pid"]) - fds_before
-    time.sleep(1.0)
+    time.sleep(IDLE_SETTLE_SECONDS if used else 1.0)
     rss_after = proc_status_kb(proxy["pid"], "VmRSS")
     for conn in sockets:
         conn.close()
     bench.stop_all()
     opened = len(sockets)
     per_client = (rss_after - rss_before) * 1024.0 / opened if opened else None
-    print("bench: idle clients %-12s opened %d accepted %d rss %d -> %d kB"
-          % (label, opened, accepted, rss_before, rss_after), file=sys.stderr)
-    return {"label": label, "requested": count, "opened": opened, "accepted": accepted,
+    print("bench: idle clients %-12s used=%s opened %d accepted %d rss %d -> %d kB"
+          % (label, used, opened, accepted, rss_before, rss_after), file=sys.stderr)
+    return {"label": label, "used": used, "requested": count, "opened": opened,
+            "accepted": accepted,
             "rss_before_kb": rss_before, "rss_after_kb": rss_after,
             "bytes_per_client": per_client}
 
@@ -459,6 +484,7 @@ def main():
            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "long": LONG, "rounds": ROUNDS, "clients": CLIENTS, "keyspace": KEYSPACE,
            "value_size": VALUE_SIZE, "mget_keys": MGET_KEYS,
+           "idle_settle_seconds": IDLE_SETTLE_SECONDS,
            "cpus": os.cpu_count(), "machine": platform.machine(),
            "load_average_start": os.getloadavg(),
            "redis_benchmark": subprocess.run(["redis-benchmark", "--version"],
@@ -468,13 +494,15 @@ def main():
     try:
         run["targets"] = bench_targets(bench, targets)
         run["fd_limit"] = fd_limit
-        for label, starter in (("herd-proxy", lambda b: herd_proxy_over_nodes(b, 1)),
-                               ("nutcracker", lambda b: nutcracker_over_redis(b, 1))):
-            try:
-                run["idle_clients"].append(idle_memory(bench, label, starter, idle_count))
-            except (RuntimeError, OSError) as error:
-                bench.stop_all()
-                print("bench: idle clients %s: %s" % (label, error), file=sys.stderr)
+        for used in (False, True):
+            for label, starter in (("herd-proxy", lambda b: herd_proxy_over_nodes(b, 1)),
+                                   ("nutcracker", lambda b: nutcracker_over_redis(b, 1))):
+                try:
+                    run["idle_clients"].append(idle_memory(bench, label, starter, idle_count,
+                                                           used))
+                except (RuntimeError, OSError) as error:
+                    bench.stop_all()
+                    print("bench: idle clients %s: %s" % (label, error), file=sys.stderr)
     finally:
         bench.cleanup()
     run["load_average_end"] = os.getloadavg()
