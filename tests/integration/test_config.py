@@ -23,7 +23,8 @@ PROXY_OPTIONS = ["bind", "port", "node", "replicas", "node-timeout",
                  "node-reconnect-interval", "maxclients", "timeout", "proto-max-bulk-len",
                  "proto-max-multibulk-len", "proto-inline-max-size",
                  "client-query-buffer-limit", "client-output-buffer-limit", "max-pipeline",
-                 "loglevel", "logfile", "pidfile"]
+                 "loglevel", "logfile", "pidfile", "distribution", "hash", "hash-tag",
+                 "auto-eject-hosts", "server-failure-limit", "server-retry-timeout"]
 
 
 def valid_lines(program, tmp_path):
